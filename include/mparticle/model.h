@@ -1,0 +1,1020 @@
+/*
+ * libmparticle: the mParticle Events API batch format as plain C structs.
+ *
+ * Copyright 2026 The libmparticle authors. Licensed under the Apache License 2.0.
+ *
+ * Conventions, for every struct in this file:
+ *
+ *  - Plain data, filled by the caller (designated initializers read like the
+ *    Go SDK's models) or by the decoder. Zero-initialised means "nothing set":
+ *    a `{0}` struct encodes as `{}`.
+ *  - Strings are borrowed `const char *`, NUL-terminated UTF-8. NULL means
+ *    absent (the key is not written). MP_STRING_NULL means an explicit JSON
+ *    null. The library never keeps a caller's pointer after a call returns.
+ *  - Numbers and booleans that may be absent are mp_opt_int64, mp_opt_double
+ *    and mp_opt_bool: absent, a value (0 and false included) or null. Every
+ *    millisecond time and every id is 64-bit.
+ *  - Nested objects are `const T *`: NULL is absent, MP_NULL_OF(T) is null.
+ *  - Lists and maps are {items, count} pairs: items == NULL is absent, a
+ *    non-NULL items with count 0 is `[]` or `{}`, MP_NULL_OF(T) items is null.
+ *    Map entries keep the caller's order on the wire.
+ *  - Enums: 0 is "absent"; every other constant is one exact JSON string
+ *    (mp_enum_name() gives it).
+ *
+ * ABI policy: within a major version, fields are only appended at the end of
+ * a struct and enum constants only appended at the end of an enum. Anything
+ * else bumps the SONAME. Always zero-initialise (`= {0}` or designated
+ * initializers) so that fields added later start absent.
+ */
+#ifndef MPARTICLE_MODEL_H
+#define MPARTICLE_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Presence: absent, a value, or null                                        */
+/* ------------------------------------------------------------------------ */
+
+/** State of an optional scalar. */
+typedef enum mp_state {
+    MP_ABSENT = 0,  /**< not set: the key is not written */
+    MP_PRESENT = 1, /**< set: `value` is written, even when it is 0 or false */
+    MP_NULLED = 2   /**< set to JSON null */
+} mp_state;
+
+/** Optional 64-bit integer. */
+typedef struct mp_opt_int64 {
+    unsigned char state; /**< mp_state */
+    int64_t value;
+} mp_opt_int64;
+
+/** Optional double. NaN and infinities cannot be encoded (MP_ERR_NOT_FINITE). */
+typedef struct mp_opt_double {
+    unsigned char state; /**< mp_state */
+    double value;
+} mp_opt_double;
+
+/** Optional boolean. */
+typedef struct mp_opt_bool {
+    unsigned char state; /**< mp_state */
+    unsigned char value; /**< 0 or 1 */
+} mp_opt_bool;
+
+/** Storage of the null sentinel; compare addresses, never read it. */
+typedef union mp_null_t {
+    char bytes[16];
+    void *pointer;
+    double number;
+} mp_null_t;
+MP_API extern const mp_null_t mp_null;
+
+#ifdef __cplusplus
+#  define MP__LIT(T) T
+#else
+#  define MP__LIT(T) (T)
+#endif
+
+/** A present integer: `.mpid = MP_INT(-42)`. */
+#define MP_INT(v) (MP__LIT(mp_opt_int64){MP_PRESENT, (int64_t)(v)})
+/** A present double: `.price = MP_DOUBLE(19.99)`. */
+#define MP_DOUBLE(v) (MP__LIT(mp_opt_double){MP_PRESENT, (double)(v)})
+/** A present boolean: `.consented = MP_BOOL(0)` sends false. */
+#define MP_BOOL(v) (MP__LIT(mp_opt_bool){MP_PRESENT, (unsigned char)((v) ? 1 : 0)})
+#define MP_TRUE MP_BOOL(1)
+#define MP_FALSE MP_BOOL(0)
+/** Explicit JSON null for an optional scalar. */
+#define MP_INT_NULL (MP__LIT(mp_opt_int64){MP_NULLED, 0})
+#define MP_DOUBLE_NULL (MP__LIT(mp_opt_double){MP_NULLED, 0.0})
+#define MP_BOOL_NULL (MP__LIT(mp_opt_bool){MP_NULLED, 0})
+/** Explicit JSON null for a string field. Reads as "" if printed. */
+#define MP_STRING_NULL ((const char *)&mp_null)
+/** Explicit JSON null for an object pointer or a list's items: MP_NULL_OF(mp_location). */
+#define MP_NULL_OF(T) ((const T *)(const void *)&mp_null)
+/** True when a string, object or items pointer is the JSON-null sentinel. */
+#define MP_IS_NULL(p) ((const void *)(p) == (const void *)&mp_null)
+/** A list from a C array: `.events = MP_LIST(mp_event_list, events)`. */
+#define MP_LIST(T, array) (MP__LIT(T){(array), sizeof(array) / sizeof((array)[0])})
+
+/* ------------------------------------------------------------------------ */
+/* Enums (schema.md §5). 0 is always "absent". The JSON strings are in       */
+/* comments and come from mp_enum_name().                                   */
+/* ------------------------------------------------------------------------ */
+
+/** Batch `environment` (§5.1). */
+typedef enum mp_environment {
+    MP_ENVIRONMENT_UNSET = 0,
+    MP_ENVIRONMENT_DEVELOPMENT, /**< "development" */
+    MP_ENVIRONMENT_PRODUCTION,  /**< "production" */
+    MP_ENVIRONMENT_UNKNOWN      /**< "unknown" (JAVA/NET/OAS; the JSON Schema rejects it) */
+} mp_environment;
+
+/** IdentityType (§5.2): `user_identity_change` identity_type values. */
+typedef enum mp_identity_type {
+    MP_IDENTITY_UNSET = 0,
+    MP_IDENTITY_OTHER,                       /**< "other" */
+    MP_IDENTITY_CUSTOMER_ID,                 /**< "customer_id" */
+    MP_IDENTITY_FACEBOOK,                    /**< "facebook" */
+    MP_IDENTITY_TWITTER,                     /**< "twitter" */
+    MP_IDENTITY_GOOGLE,                      /**< "google" */
+    MP_IDENTITY_MICROSOFT,                   /**< "microsoft" */
+    MP_IDENTITY_YAHOO,                       /**< "yahoo" */
+    MP_IDENTITY_EMAIL,                       /**< "email" */
+    MP_IDENTITY_ALIAS,                       /**< "alias" */
+    MP_IDENTITY_FACEBOOK_CUSTOM_AUDIENCE_ID, /**< "facebook_custom_audience_id" */
+    MP_IDENTITY_OTHER_ID_2,                  /**< "other_id_2" */
+    MP_IDENTITY_OTHER_ID_3,                  /**< "other_id_3" */
+    MP_IDENTITY_OTHER_ID_4,                  /**< "other_id_4" */
+    MP_IDENTITY_OTHER_ID_5,                  /**< "other_id_5" */
+    MP_IDENTITY_OTHER_ID_6,                  /**< "other_id_6" */
+    MP_IDENTITY_OTHER_ID_7,                  /**< "other_id_7" */
+    MP_IDENTITY_OTHER_ID_8,                  /**< "other_id_8" */
+    MP_IDENTITY_OTHER_ID_9,                  /**< "other_id_9" */
+    MP_IDENTITY_OTHER_ID_10,                 /**< "other_id_10" */
+    MP_IDENTITY_MOBILE_NUMBER,               /**< "mobile_number" */
+    MP_IDENTITY_PHONE_NUMBER_2,              /**< "phone_number_2" */
+    MP_IDENTITY_PHONE_NUMBER_3               /**< "phone_number_3" */
+} mp_identity_type;
+
+/** `custom_event.custom_event_type` (§5.3). */
+typedef enum mp_custom_event_type {
+    MP_CUSTOM_EVENT_TYPE_UNSET = 0,
+    MP_CUSTOM_EVENT_TYPE_NAVIGATION,      /**< "navigation" */
+    MP_CUSTOM_EVENT_TYPE_LOCATION,        /**< "location" */
+    MP_CUSTOM_EVENT_TYPE_SEARCH,          /**< "search" */
+    MP_CUSTOM_EVENT_TYPE_TRANSACTION,     /**< "transaction" */
+    MP_CUSTOM_EVENT_TYPE_USER_CONTENT,    /**< "user_content" */
+    MP_CUSTOM_EVENT_TYPE_USER_PREFERENCE, /**< "user_preference" */
+    MP_CUSTOM_EVENT_TYPE_SOCIAL,          /**< "social" */
+    MP_CUSTOM_EVENT_TYPE_OTHER,           /**< "other" */
+    MP_CUSTOM_EVENT_TYPE_MEDIA,           /**< "media" */
+    MP_CUSTOM_EVENT_TYPE_ATTRIBUTION      /**< "attribution" (DOC, GO; the JSON Schema lacks it) */
+} mp_custom_event_type;
+
+/** `commerce_event.custom_event_type` (§5.4): derived by the server, rarely sent. */
+typedef enum mp_commerce_event_type {
+    MP_COMMERCE_EVENT_TYPE_UNSET = 0,
+    MP_COMMERCE_EVENT_TYPE_ADD_TO_CART,          /**< "add_to_cart" */
+    MP_COMMERCE_EVENT_TYPE_REMOVE_FROM_CART,     /**< "remove_from_cart" */
+    MP_COMMERCE_EVENT_TYPE_CHECKOUT,             /**< "checkout" */
+    MP_COMMERCE_EVENT_TYPE_CHECKOUT_OPTION,      /**< "checkout_option" */
+    MP_COMMERCE_EVENT_TYPE_CLICK,                /**< "click" */
+    MP_COMMERCE_EVENT_TYPE_VIEW_DETAIL,          /**< "view_detail" */
+    MP_COMMERCE_EVENT_TYPE_PURCHASE,             /**< "purchase" */
+    MP_COMMERCE_EVENT_TYPE_REFUND,               /**< "refund" */
+    MP_COMMERCE_EVENT_TYPE_PROMOTION_VIEW,       /**< "promotion_view" */
+    MP_COMMERCE_EVENT_TYPE_PROMOTION_CLICK,      /**< "promotion_click" */
+    MP_COMMERCE_EVENT_TYPE_ADD_TO_WISHLIST,      /**< "add_to_wishlist" */
+    MP_COMMERCE_EVENT_TYPE_REMOVE_FROM_WISHLIST, /**< "remove_from_wishlist" (no underscore in wishlist) */
+    MP_COMMERCE_EVENT_TYPE_IMPRESSION,           /**< "impression" */
+    MP_COMMERCE_EVENT_TYPE_NAVIGATION,           /**< "navigation" */
+    MP_COMMERCE_EVENT_TYPE_LOCATION,             /**< "location" */
+    MP_COMMERCE_EVENT_TYPE_SEARCH,               /**< "search" */
+    MP_COMMERCE_EVENT_TYPE_TRANSACTION,          /**< "transaction" */
+    MP_COMMERCE_EVENT_TYPE_USER_CONTENT,         /**< "user_content" */
+    MP_COMMERCE_EVENT_TYPE_USER_PREFERENCE,      /**< "user_preference" */
+    MP_COMMERCE_EVENT_TYPE_SOCIAL,               /**< "social" */
+    MP_COMMERCE_EVENT_TYPE_OTHER,                /**< "other" */
+    MP_COMMERCE_EVENT_TYPE_MEDIA,                /**< "media" */
+    MP_COMMERCE_EVENT_TYPE_ATTRIBUTION,          /**< "attribution" */
+    MP_COMMERCE_EVENT_TYPE_CONSENT_GRANTED,      /**< "consent_granted" */
+    MP_COMMERCE_EVENT_TYPE_CONSENT_DENIED        /**< "consent_denied" */
+} mp_commerce_event_type;
+
+/** `product_action.action` (§5.5). */
+typedef enum mp_product_action_type {
+    MP_PRODUCT_ACTION_UNSET = 0,
+    MP_PRODUCT_ACTION_ADD_TO_CART,          /**< "add_to_cart" */
+    MP_PRODUCT_ACTION_REMOVE_FROM_CART,     /**< "remove_from_cart" */
+    MP_PRODUCT_ACTION_CHECKOUT,             /**< "checkout" */
+    MP_PRODUCT_ACTION_CHECKOUT_OPTION,      /**< "checkout_option" */
+    MP_PRODUCT_ACTION_CLICK,                /**< "click" */
+    MP_PRODUCT_ACTION_VIEW_DETAIL,          /**< "view_detail" */
+    MP_PRODUCT_ACTION_PURCHASE,             /**< "purchase" */
+    MP_PRODUCT_ACTION_REFUND,               /**< "refund" */
+    MP_PRODUCT_ACTION_ADD_TO_WISHLIST,      /**< "add_to_wishlist" */
+    MP_PRODUCT_ACTION_REMOVE_FROM_WISHLIST  /**< "remove_from_wish_list" (underscore: the API's spelling) */
+} mp_product_action_type;
+
+/** `promotion_action.action` (§5.5b). */
+typedef enum mp_promotion_action_type {
+    MP_PROMOTION_ACTION_UNSET = 0,
+    MP_PROMOTION_ACTION_VIEW, /**< "view" */
+    MP_PROMOTION_ACTION_CLICK /**< "click" */
+} mp_promotion_action_type;
+
+/** `application_transition_type` (§5.6). */
+typedef enum mp_application_transition_type {
+    MP_APPLICATION_TRANSITION_UNSET = 0,
+    MP_APPLICATION_TRANSITION_INITIALIZED, /**< "application_initialized" */
+    MP_APPLICATION_TRANSITION_EXIT,        /**< "application_exit" */
+    MP_APPLICATION_TRANSITION_BACKGROUND,  /**< "application_background" */
+    MP_APPLICATION_TRANSITION_FOREGROUND   /**< "application_foreground" */
+} mp_application_transition_type;
+
+/** `push_message.push_message_type` (§5.7). */
+typedef enum mp_push_message_type {
+    MP_PUSH_MESSAGE_TYPE_UNSET = 0,
+    MP_PUSH_MESSAGE_TYPE_SENT,     /**< "sent" */
+    MP_PUSH_MESSAGE_TYPE_RECEIVED, /**< "received" */
+    MP_PUSH_MESSAGE_TYPE_ACTION    /**< "action" */
+} mp_push_message_type;
+
+/** `push_message.application_state` (§5.7). */
+typedef enum mp_application_state {
+    MP_APPLICATION_STATE_UNSET = 0,
+    MP_APPLICATION_STATE_NOT_RUNNING, /**< "not_running" */
+    MP_APPLICATION_STATE_BACKGROUND,  /**< "background" */
+    MP_APPLICATION_STATE_FOREGROUND   /**< "foreground" */
+} mp_application_state;
+
+/** `push_message.push_message_behavior` (§5.7; the string form of SCH/OAS/JAVA/NET/TS). */
+typedef enum mp_push_message_behavior {
+    MP_PUSH_MESSAGE_BEHAVIOR_UNSET = 0,
+    MP_PUSH_MESSAGE_BEHAVIOR_RECEIVED,        /**< "Received" */
+    MP_PUSH_MESSAGE_BEHAVIOR_DIRECT_OPEN,     /**< "DirectOpen" */
+    MP_PUSH_MESSAGE_BEHAVIOR_READ,            /**< "Read" */
+    MP_PUSH_MESSAGE_BEHAVIOR_INFLUENCED_OPEN, /**< "InfluencedOpen" */
+    MP_PUSH_MESSAGE_BEHAVIOR_DISPLAYED        /**< "Displayed" */
+} mp_push_message_behavior;
+
+/** `device_info.att_authorization_status` (§5.8). */
+typedef enum mp_att_status {
+    MP_ATT_STATUS_UNSET = 0,
+    MP_ATT_STATUS_AUTHORIZED,     /**< "authorized" */
+    MP_ATT_STATUS_DENIED,         /**< "denied" */
+    MP_ATT_STATUS_NOT_DETERMINED, /**< "not_determined" */
+    MP_ATT_STATUS_RESTRICTED      /**< "restricted" */
+} mp_att_status;
+
+/** `device_info.platform` (§5.9). Note "iOS" here but "IOS" in mp_os. */
+typedef enum mp_platform {
+    MP_PLATFORM_UNSET = 0,
+    MP_PLATFORM_IOS,         /**< "iOS" */
+    MP_PLATFORM_ANDROID,     /**< "Android" */
+    MP_PLATFORM_WEB,         /**< "web" */
+    MP_PLATFORM_DESKTOP,     /**< "desktop" (OAS/JAVA/NET/TS; the JSON Schema rejects it) */
+    MP_PLATFORM_TVOS,        /**< "tvOS" */
+    MP_PLATFORM_ROKU,        /**< "roku" */
+    MP_PLATFORM_OUT_OF_BAND, /**< "out_of_band" */
+    MP_PLATFORM_ALEXA,       /**< "alexa" */
+    MP_PLATFORM_SMART_TV,    /**< "smart_tv" */
+    MP_PLATFORM_FIRE_TV,     /**< "fire_tv" (not JAVA 2.7's "FireTV", which the schema rejects) */
+    MP_PLATFORM_XBOX         /**< "xbox" */
+} mp_platform;
+
+/** `application_info.os` (§5.10, PascalCase). */
+typedef enum mp_os {
+    MP_OS_UNSET = 0,
+    MP_OS_UNKNOWN,       /**< "Unknown" */
+    MP_OS_IOS,           /**< "IOS" */
+    MP_OS_ANDROID,       /**< "Android" */
+    MP_OS_WINDOWS_PHONE, /**< "WindowsPhone" */
+    MP_OS_MOBILE_WEB,    /**< "MobileWeb" */
+    MP_OS_UNITY_IOS,     /**< "UnityIOS" */
+    MP_OS_UNITY_ANDROID, /**< "UnityAndroid" */
+    MP_OS_DESKTOP,       /**< "Desktop" */
+    MP_OS_TVOS,          /**< "TVOS" */
+    MP_OS_ROKU,          /**< "Roku" */
+    MP_OS_OUT_OF_BAND,   /**< "OutOfBand" */
+    MP_OS_ALEXA,         /**< "Alexa" */
+    MP_OS_SMART_TV,      /**< "SmartTV" */
+    MP_OS_FIRE_TV,       /**< "FireTV" */
+    MP_OS_XBOX           /**< "Xbox" */
+} mp_os;
+
+/** `device_orientation` and `status_bar_orientation` (§5.11). */
+typedef enum mp_orientation {
+    MP_ORIENTATION_UNSET = 0,
+    MP_ORIENTATION_PORTRAIT,             /**< "portrait" */
+    MP_ORIENTATION_PORTRAIT_UPSIDE_DOWN, /**< "portrait_upside_down" */
+    MP_ORIENTATION_LANDSCAPE,            /**< "landscape" */
+    MP_ORIENTATION_LANDSCAPE_LEFT,       /**< "LandscapeLeft" */
+    MP_ORIENTATION_LANDSCAPE_RIGHT,      /**< "LandscapeRight" */
+    MP_ORIENTATION_FACE_UP,              /**< "FaceUp" */
+    MP_ORIENTATION_FACE_DOWN,            /**< "FaceDown" */
+    MP_ORIENTATION_SQUARE,               /**< "Square" */
+    MP_ORIENTATION_UNKNOWN,              /**< "unknown" (PY/NODE/RB; in the official sample) */
+    MP_ORIENTATION_SQUARE_LOWERCASE      /**< "square" (DOC's spelling) */
+} mp_orientation;
+
+/** `profile.profile_event_type` (§5.12). */
+typedef enum mp_profile_event_type {
+    MP_PROFILE_EVENT_UNSET = 0,
+    MP_PROFILE_EVENT_SIGNUP, /**< "signup" */
+    MP_PROFILE_EVENT_LOGIN,  /**< "login" */
+    MP_PROFILE_EVENT_LOGOUT, /**< "logout" */
+    MP_PROFILE_EVENT_UPDATE, /**< "update" */
+    MP_PROFILE_EVENT_DELETE  /**< "delete" */
+} mp_profile_event_type;
+
+/** `source_info.channel` (§5.13). */
+typedef enum mp_channel {
+    MP_CHANNEL_UNSET = 0,
+    MP_CHANNEL_NATIVE,           /**< "native" */
+    MP_CHANNEL_JAVASCRIPT,       /**< "javascript" */
+    MP_CHANNEL_PIXEL,            /**< "pixel" */
+    MP_CHANNEL_DESKTOP,          /**< "desktop" */
+    MP_CHANNEL_PARTNER,          /**< "partner" */
+    MP_CHANNEL_SERVER_TO_SERVER, /**< "server_to_server" */
+    MP_CHANNEL_UNKNOWN           /**< "unknown" (DOC) */
+} mp_channel;
+
+/** `event_system_notification_info.type` (§5.14). */
+typedef enum mp_system_notification_type {
+    MP_SYSTEM_NOTIFICATION_UNSET = 0,
+    MP_SYSTEM_NOTIFICATION_GDPR_CHANGE /**< "gdpr_change" */
+} mp_system_notification_type;
+
+/** `context.location.location_source` (§5.16, DOC only). */
+typedef enum mp_location_source {
+    MP_LOCATION_SOURCE_UNSET = 0,
+    MP_LOCATION_SOURCE_UNKNOWN,   /**< "unknown" */
+    MP_LOCATION_SOURCE_IP_LOOKUP, /**< "ip_lookup" */
+    MP_LOCATION_SOURCE_LAT_LONG   /**< "lat_long" */
+} mp_location_source;
+
+/** `media_info.action` (§4.17, PY/NODE/RB). */
+typedef enum mp_media_action {
+    MP_MEDIA_ACTION_UNSET = 0,
+    MP_MEDIA_ACTION_UNKNOWN,                  /**< "unknown" */
+    MP_MEDIA_ACTION_PLAY,                     /**< "play" */
+    MP_MEDIA_ACTION_STOP,                     /**< "stop" */
+    MP_MEDIA_ACTION_UPDATE_PLAYBACK_POSITION, /**< "update_playback_position" */
+    MP_MEDIA_ACTION_SKIP,                     /**< "skip" */
+    MP_MEDIA_ACTION_RATE                      /**< "rate" */
+} mp_media_action;
+
+/** `media_info.format` (§4.17). */
+typedef enum mp_media_format {
+    MP_MEDIA_FORMAT_UNSET = 0,
+    MP_MEDIA_FORMAT_UNKNOWN, /**< "unknown" */
+    MP_MEDIA_FORMAT_AUDIO,   /**< "audio" */
+    MP_MEDIA_FORMAT_VIDEO    /**< "video" */
+} mp_media_format;
+
+/** `media_info.quality` (§4.17). */
+typedef enum mp_media_quality {
+    MP_MEDIA_QUALITY_UNSET = 0,
+    MP_MEDIA_QUALITY_UNKNOWN,  /**< "unknown" */
+    MP_MEDIA_QUALITY_LOW,      /**< "low" */
+    MP_MEDIA_QUALITY_SD,       /**< "sd" */
+    MP_MEDIA_QUALITY_MEDIUM,   /**< "medium" */
+    MP_MEDIA_QUALITY_HD,       /**< "hd" */
+    MP_MEDIA_QUALITY_ULTRA_HD  /**< "ultra_hd" */
+} mp_media_quality;
+
+/** `event_type` (§5.15): the 19 values of GO, NET, SCH and OAS. */
+typedef enum mp_event_type {
+    MP_EVENT_UNSET = 0,
+    MP_EVENT_SESSION_START,                /**< "session_start" */
+    MP_EVENT_SESSION_END,                  /**< "session_end" */
+    MP_EVENT_SCREEN_VIEW,                  /**< "screen_view" */
+    MP_EVENT_CUSTOM_EVENT,                 /**< "custom_event" */
+    MP_EVENT_CRASH_REPORT,                 /**< "crash_report" */
+    MP_EVENT_OPT_OUT,                      /**< "opt_out" */
+    MP_EVENT_FIRST_RUN,                    /**< "first_run" */
+    MP_EVENT_PRE_ATTRIBUTION,              /**< "pre_attribution" (no inbound data model; validation rejects it) */
+    MP_EVENT_PUSH_REGISTRATION,            /**< "push_registration" */
+    MP_EVENT_APPLICATION_STATE_TRANSITION, /**< "application_state_transition" */
+    MP_EVENT_PUSH_MESSAGE,                 /**< "push_message" */
+    MP_EVENT_NETWORK_PERFORMANCE,          /**< "network_performance" */
+    MP_EVENT_BREADCRUMB,                   /**< "breadcrumb" */
+    MP_EVENT_PROFILE,                      /**< "profile" */
+    MP_EVENT_PUSH_REACTION,                /**< "push_reaction" (no inbound data model; validation rejects it) */
+    MP_EVENT_COMMERCE_EVENT,               /**< "commerce_event" */
+    MP_EVENT_USER_ATTRIBUTE_CHANGE,        /**< "user_attribute_change" */
+    MP_EVENT_USER_IDENTITY_CHANGE,         /**< "user_identity_change" */
+    MP_EVENT_UNINSTALL                     /**< "uninstall" */
+} mp_event_type;
+
+/** Identifies an enum type for mp_enum_name() / mp_enum_parse(). */
+typedef enum mp_enum_kind {
+    MP_ENUM_ENVIRONMENT,
+    MP_ENUM_IDENTITY_TYPE,
+    MP_ENUM_CUSTOM_EVENT_TYPE,
+    MP_ENUM_COMMERCE_EVENT_TYPE,
+    MP_ENUM_PRODUCT_ACTION,
+    MP_ENUM_PROMOTION_ACTION,
+    MP_ENUM_APPLICATION_TRANSITION,
+    MP_ENUM_PUSH_MESSAGE_TYPE,
+    MP_ENUM_APPLICATION_STATE,
+    MP_ENUM_PUSH_MESSAGE_BEHAVIOR,
+    MP_ENUM_ATT_STATUS,
+    MP_ENUM_PLATFORM,
+    MP_ENUM_OS,
+    MP_ENUM_ORIENTATION,
+    MP_ENUM_PROFILE_EVENT_TYPE,
+    MP_ENUM_CHANNEL,
+    MP_ENUM_SYSTEM_NOTIFICATION,
+    MP_ENUM_LOCATION_SOURCE,
+    MP_ENUM_MEDIA_ACTION,
+    MP_ENUM_MEDIA_FORMAT,
+    MP_ENUM_MEDIA_QUALITY,
+    MP_ENUM_EVENT_TYPE
+} mp_enum_kind;
+
+/** The exact JSON string of an enum value, or NULL for 0 (absent) and out-of-range values. Any thread. */
+MP_API const char *mp_enum_name(mp_enum_kind kind, int value);
+/** The enum value whose JSON string is `name` (exact, case-sensitive), or 0 if none. Any thread. */
+MP_API int mp_enum_parse(mp_enum_kind kind, const char *name);
+
+/* ------------------------------------------------------------------------ */
+/* Values, attributes and maps                                              */
+/* ------------------------------------------------------------------------ */
+
+/** Type of an mp_value. */
+typedef enum mp_value_type {
+    MP_VALUE_ABSENT = 0,
+    MP_VALUE_NULL,   /**< JSON null (a "tag" user attribute) */
+    MP_VALUE_STRING, /**< u.string */
+    MP_VALUE_INT,    /**< u.integer, exact 64-bit */
+    MP_VALUE_DOUBLE, /**< u.number */
+    MP_VALUE_BOOL,   /**< u.boolean */
+    MP_VALUE_LIST    /**< u.list: scalars only (user attributes, user_attribute_change) */
+} mp_value_type;
+
+/** An attribute value: a scalar, null, or a list of scalars. */
+typedef struct mp_value {
+    mp_value_type type;
+    union {
+        const char *string;
+        int64_t integer;
+        double number;
+        int boolean;
+        struct {
+            const struct mp_value *items;
+            size_t count;
+        } list;
+    } u;
+} mp_value;
+
+#define MP_V_STRING(s) {MP_VALUE_STRING, {(s)}}
+#ifndef __cplusplus
+#  define MP_V_INT(i) {MP_VALUE_INT, {.integer = (int64_t)(i)}}
+#  define MP_V_DOUBLE(d) {MP_VALUE_DOUBLE, {.number = (double)(d)}}
+#  define MP_V_BOOL(b) {MP_VALUE_BOOL, {.boolean = (b) ? 1 : 0}}
+#  define MP_V_LIST(array) {MP_VALUE_LIST, {.list = {(array), sizeof(array) / sizeof((array)[0])}}}
+#endif
+#define MP_V_NULL {MP_VALUE_NULL, {0}}
+
+/** A named attribute: `{"Account type", MP_V_STRING("trial")}`. */
+typedef struct mp_attribute {
+    const char *name;
+    mp_value value;
+} mp_attribute;
+
+/** Ordered map of attributes (custom_attributes, custom_flags, user_attributes). */
+typedef struct mp_attribute_list {
+    const mp_attribute *items;
+    size_t count;
+} mp_attribute_list;
+
+/** A list of strings. */
+typedef struct mp_string_list {
+    const char *const *items;
+    size_t count;
+} mp_string_list;
+
+/** A string-to-string entry. */
+typedef struct mp_string_pair {
+    const char *name;
+    const char *value;
+} mp_string_pair;
+
+/** Ordered string-to-string map. */
+typedef struct mp_string_map {
+    const mp_string_pair *items;
+    size_t count;
+} mp_string_map;
+
+/** A named string map: one entry of a map of maps. */
+typedef struct mp_string_map_entry {
+    const char *name;
+    mp_string_map value;
+} mp_string_map_entry;
+
+/** Ordered map of string maps (integration_attributes, apple_search_ads_attributes). */
+typedef struct mp_string_map_map {
+    const mp_string_map_entry *items;
+    size_t count;
+} mp_string_map_map;
+
+/* ------------------------------------------------------------------------ */
+/* Batch-level objects                                                      */
+/* ------------------------------------------------------------------------ */
+
+/** `context.data_plan` (§4.2). */
+typedef struct mp_data_plan_context {
+    const char *plan_id;       /**< required */
+    mp_opt_int64 plan_version; /**< omitted = the plan's latest version */
+} mp_data_plan_context;
+
+/** `context.batching` (§4.2, GO only, undocumented). */
+typedef struct mp_batching_context {
+    mp_opt_bool bypass;
+    const char *partition_key;
+    mp_string_list request_ids;
+} mp_batching_context;
+
+/**
+ * A location: `events[].data.location` (GeoLocation, §4.11) and
+ * `context.location` (§4.2). The last six fields are documented only for the
+ * batch-level context location; the JSON Schema rejects them on events.
+ */
+typedef struct mp_location {
+    mp_opt_double latitude;  /**< required on events */
+    mp_opt_double longitude; /**< required on events */
+    mp_opt_double accuracy;  /**< metres */
+    const char *country_code; /**< ISO 3166-1 alpha-2 */
+    const char *region_code;
+    const char *city_name;
+    const char *postal_code;
+    mp_opt_int64 dma_code;
+    mp_location_source location_source;
+} mp_location;
+
+/** `context` (§4.2). */
+typedef struct mp_batch_context {
+    const mp_data_plan_context *data_plan;
+    const mp_batching_context *batching;
+    const mp_location *location;
+} mp_batch_context;
+
+/** `user_identities` (§4.3): all 22 identity types, each a string. */
+typedef struct mp_user_identities {
+    const char *other;
+    const char *customer_id;
+    const char *facebook;
+    const char *twitter;
+    const char *google;
+    const char *microsoft;
+    const char *yahoo;
+    const char *email;
+    const char *alias;
+    const char *facebook_custom_audience_id;
+    const char *other_id_2;
+    const char *other_id_3;
+    const char *other_id_4;
+    const char *other_id_5;
+    const char *other_id_6;
+    const char *other_id_7;
+    const char *other_id_8;
+    const char *other_id_9;
+    const char *other_id_10;
+    const char *mobile_number;
+    const char *phone_number_2;
+    const char *phone_number_3;
+} mp_user_identities;
+
+/** `device_info` (§4.5), in the GO SDK's key order. */
+typedef struct mp_device_info {
+    const char *brand;
+    const char *product;
+    const char *device;
+    const char *android_uuid;
+    const char *device_manufacturer;
+    mp_platform platform;
+    const char *os_version;
+    const char *device_model;
+    mp_opt_int64 screen_height; /**< pixels */
+    mp_opt_int64 screen_width;  /**< pixels */
+    mp_opt_int64 screen_dpi;
+    const char *device_country;
+    const char *locale_language;
+    const char *locale_country;
+    const char *network_country;
+    const char *network_carrier;
+    const char *network_code;
+    const char *network_mobile_country_code;
+    mp_opt_int64 timezone_offset; /**< hours from UTC */
+    const char *build_identifier;
+    const char *http_header_user_agent;
+    const char *ios_advertising_id; /**< IDFA, a UUID */
+    const char *push_token;
+    const char *cpu_architecture;
+    mp_opt_bool is_tablet;
+    mp_opt_bool push_notification_sound_enabled;
+    mp_opt_bool push_notification_vibrate_enabled;
+    const char *radio_access_technology;
+    mp_opt_bool supports_telephony;
+    mp_opt_bool has_nfc;
+    mp_opt_bool bluetooth_enabled;
+    const char *bluetooth_version;
+    mp_opt_int64 att_timestamp_unixtime_ms;
+    mp_att_status att_authorization_status;
+    const char *ios_idfv;               /**< a UUID */
+    const char *android_advertising_id; /**< GAID, a UUID */
+    const char *build_version_release;
+    mp_opt_bool limit_ad_tracking;
+    const char *amp_id;
+    mp_opt_bool is_dst;
+    const char *roku_advertising_id; /**< a UUID */
+    const char *roku_publisher_id;   /**< a UUID */
+    const char *microsoft_advertising_id;
+    const char *microsoft_publisher_id;
+    const char *fire_advertising_id; /**< a UUID */
+} mp_device_info;
+
+/** `application_info` (§4.6). */
+typedef struct mp_application_info {
+    const char *application_name;
+    const char *application_version;
+    const char *application_build_number;
+    const char *install_referrer;
+    const char *package;
+    mp_os os;
+    mp_string_map_map apple_search_ads_attributes;
+    mp_opt_double sideloaded_kits_count; /**< web SDK only; the JSON Schema rejects it */
+} mp_application_info;
+
+/** `source_info` (§4.7): set by the server; rarely sent. */
+typedef struct mp_source_info {
+    mp_channel channel; /**< required when source_info is sent */
+    const char *partner;
+    const char *replay_request_id;
+    const char *replay_job_id;
+    mp_opt_bool is_historical;
+} mp_source_info;
+
+/** `attribution_info` (§4.8). All three fields are required when it is sent. */
+typedef struct mp_attribution_info {
+    const char *service_provider;
+    const char *publisher;
+    const char *campaign;
+} mp_attribution_info;
+
+/** A consent purpose's state (§4.9): a GDPR purpose or CCPA data_sale_opt_out. */
+typedef struct mp_consent {
+    const char *regulation;
+    const char *purpose;
+    const char *document;
+    mp_opt_bool consented;              /**< required; MP_FALSE is sent as false */
+    mp_opt_int64 timestamp_unixtime_ms; /**< required by the docs for HTTP input */
+    const char *location;
+    const char *hardware_id;
+} mp_consent;
+
+/** One GDPR purpose: `"<purpose>": {...}` in consent_state.gdpr. */
+typedef struct mp_gdpr_purpose {
+    const char *purpose; /**< the Consent Purpose defined in mParticle's GDPR settings */
+    mp_consent consent;
+} mp_gdpr_purpose;
+
+/** Ordered map of GDPR purposes. */
+typedef struct mp_gdpr_purpose_list {
+    const mp_gdpr_purpose *items;
+    size_t count;
+} mp_gdpr_purpose_list;
+
+/** `consent_state.ccpa`. */
+typedef struct mp_ccpa_consent_state {
+    const mp_consent *data_sale_opt_out; /**< consented = true means the user opted OUT of data sale */
+} mp_ccpa_consent_state;
+
+/** `consent_state` (§4.9). */
+typedef struct mp_consent_state {
+    mp_gdpr_purpose_list gdpr;
+    const mp_ccpa_consent_state *ccpa;
+} mp_consent_state;
+
+/* ------------------------------------------------------------------------ */
+/* Event sub-objects                                                        */
+/* ------------------------------------------------------------------------ */
+
+/** `device_current_state` (§4.12). */
+typedef struct mp_device_current_state {
+    mp_opt_int64 time_since_start_ms;
+    mp_opt_double battery_level;
+    const char *data_connection_type;
+    const char *data_connection_type_detail;
+    mp_opt_bool gps_state;
+    mp_opt_int64 total_system_memory_usage_bytes;
+    mp_opt_int64 disk_space_free_bytes;
+    mp_opt_int64 external_disk_space_free_bytes;
+    const char *cpu;
+    mp_opt_double system_memory_available_bytes;
+    mp_opt_bool system_memory_low;
+    mp_opt_double system_memory_threshold_bytes;
+    mp_opt_double application_memory_available_bytes;
+    mp_opt_double application_memory_max_bytes;
+    mp_opt_double application_memory_total_bytes;
+    mp_orientation device_orientation;
+    mp_orientation status_bar_orientation;
+} mp_device_current_state;
+
+/** `event_system_notification_info` (§4.13): output only. */
+typedef struct mp_system_notification_info {
+    mp_system_notification_type type;
+} mp_system_notification_info;
+
+/** Common event data (§4.10), present in every event's `data`. */
+typedef struct mp_event_common {
+    mp_opt_int64 timestamp_unixtime_ms; /**< when it happened; required by /bulkevents/historical */
+    mp_opt_int64 event_id;              /**< output only */
+    const char *source_message_id;      /**< a UUID */
+    mp_opt_int64 session_id;
+    const char *session_uuid; /**< a UUID */
+    mp_opt_int64 session_start_unixtime_ms;
+    mp_opt_int64 event_start_unixtime_ms;
+    mp_attribute_list custom_attributes; /**< scalar values; <= 100, names <= 256, values <= 4096 chars */
+    const mp_location *location;
+    const mp_device_current_state *device_current_state;
+    mp_opt_bool is_goal_defined;
+    mp_opt_double lifetime_value_change; /**< a number, as the JSON Schema says (schema.md D-6) */
+    const char *lifetime_value_attribute_name;
+    const char *data_connection_type;
+    mp_opt_int64 event_num;
+    const char *view_controller;
+    mp_opt_bool is_main_thread;
+    const char *canonical_name;
+    const mp_system_notification_info *event_system_notification_info; /**< output only */
+    mp_attribute_list custom_flags; /**< forwarded to the named integration only */
+    const char *page_url;                 /**< web */
+    mp_opt_double active_time_on_site_ms; /**< web */
+} mp_event_common;
+
+/** Media details (§4.17, PY/NODE/RB; `media_info` in custom_event data). */
+typedef struct mp_media_info {
+    mp_media_action action;
+    const char *channel;
+    const char *metadata;
+    const char *timed_metadata;
+    mp_opt_double playback_position;
+    mp_media_format format;
+    mp_media_quality quality;
+    mp_opt_double playback_rate;
+} mp_media_info;
+
+/** A product (§4.15). */
+typedef struct mp_product {
+    const char *id; /**< SKU */
+    const char *name;
+    const char *brand;
+    const char *category;
+    const char *variant;
+    mp_opt_int64 position;
+    mp_opt_double price;
+    mp_opt_double quantity;
+    const char *coupon_code;
+    mp_opt_int64 added_to_cart_time_ms;
+    mp_opt_double total_product_amount;
+    mp_string_map custom_attributes;
+} mp_product;
+
+typedef struct mp_product_list {
+    const mp_product *items;
+    size_t count;
+} mp_product_list;
+
+/** `product_action` (§4.15). */
+typedef struct mp_product_action {
+    mp_product_action_type action; /**< required */
+    mp_opt_int64 checkout_step;
+    const char *checkout_options;
+    const char *product_action_list;
+    const char *product_list_source;
+    const char *transaction_id;
+    const char *affiliation;
+    mp_opt_double total_amount;
+    mp_opt_double tax_amount;
+    mp_opt_double shipping_amount;
+    const char *coupon_code;
+    mp_product_list products;
+} mp_product_action;
+
+/** A promotion (§4.15). `position` is a string here, unlike mp_product. */
+typedef struct mp_promotion {
+    const char *id;
+    const char *name;
+    const char *creative;
+    const char *position;
+} mp_promotion;
+
+typedef struct mp_promotion_list {
+    const mp_promotion *items;
+    size_t count;
+} mp_promotion_list;
+
+/** `promotion_action` (§4.15). */
+typedef struct mp_promotion_action {
+    mp_promotion_action_type action; /**< required */
+    mp_promotion_list promotions;
+} mp_promotion_action;
+
+/** One `product_impressions` entry (§4.15). */
+typedef struct mp_product_impression {
+    const char *product_impression_list; /**< required */
+    mp_product_list products;            /**< required */
+} mp_product_impression;
+
+typedef struct mp_product_impression_list {
+    const mp_product_impression *items;
+    size_t count;
+} mp_product_impression_list;
+
+/** `shopping_cart` (§4.15). */
+typedef struct mp_shopping_cart {
+    mp_product_list products; /**< required */
+} mp_shopping_cart;
+
+/** UserIdentity inside user_identity_change (§4.16). */
+typedef struct mp_user_identity {
+    mp_identity_type identity_type;     /**< required */
+    const char *identity;               /**< required */
+    mp_opt_int64 timestamp_unixtime_ms; /**< required */
+    mp_opt_bool created_this_batch;
+} mp_user_identity;
+
+/* ------------------------------------------------------------------------ */
+/* Event data, one struct per event type with fields of its own (§4.14)     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct mp_custom_event_data {
+    mp_custom_event_type custom_event_type; /**< required */
+    const char *event_name;                 /**< required, <= 256 chars */
+    const mp_media_info *media_info;
+} mp_custom_event_data;
+
+typedef struct mp_screen_view_data {
+    const char *screen_name; /**< required */
+    const char *activity_type;
+} mp_screen_view_data;
+
+/** Exactly one of product_action, promotion_action and product_impressions. */
+typedef struct mp_commerce_event_data {
+    const mp_product_action *product_action;
+    const mp_promotion_action *promotion_action;
+    mp_product_impression_list product_impressions;
+    const mp_shopping_cart *shopping_cart;
+    const char *currency_code; /**< ISO 4217 */
+    const char *screen_name;
+    mp_opt_bool is_non_interactive;
+    const char *event_name;
+    mp_commerce_event_type custom_event_type;
+} mp_commerce_event_data;
+
+typedef struct mp_session_end_data {
+    mp_opt_int64 session_duration_ms; /**< required */
+} mp_session_end_data;
+
+typedef struct mp_crash_report_data {
+    mp_string_list breadcrumbs;
+    const char *class_name;
+    const char *severity;
+    const char *message;
+    const char *stack_trace;
+    mp_opt_bool exception_handled;
+    const char *topmost_context;
+    const char *pl_crash_report_file_base64;
+    mp_opt_int64 ios_image_base_address;
+    mp_opt_int64 ios_image_size;
+    mp_opt_int64 session_number;
+} mp_crash_report_data;
+
+typedef struct mp_opt_out_data {
+    mp_opt_bool is_opted_out; /**< required */
+} mp_opt_out_data;
+
+typedef struct mp_push_registration_data {
+    mp_opt_bool register_;          /**< JSON "register" (required); true adds, false removes */
+    const char *registration_token; /**< required */
+} mp_push_registration_data;
+
+typedef struct mp_application_state_transition_data {
+    mp_opt_bool successfully_closed;
+    mp_opt_bool is_first_run;
+    mp_opt_bool is_upgrade;
+    const char *push_notification_payload; /**< JSON text */
+    const char *launch_referral;
+    mp_application_transition_type application_transition_type; /**< required */
+} mp_application_state_transition_data;
+
+typedef struct mp_push_message_data {
+    const char *push_message_token;      /**< required */
+    mp_push_message_type push_message_type; /**< required */
+    const char *message;
+    const char *network; /**< "apn" or "gcm" */
+    const char *push_notification_payload; /**< required, JSON text */
+    mp_application_state application_state;
+    const char *action_identifier; /**< <= 100 chars */
+    mp_push_message_behavior push_message_behavior;
+} mp_push_message_data;
+
+typedef struct mp_network_performance_data {
+    const char *http_verb;
+    const char *url; /**< required */
+    mp_opt_int64 time_elapsed; /**< ms */
+    mp_opt_int64 bytes_in;
+    mp_opt_int64 bytes_out;
+    mp_opt_int64 response_code; /**< required */
+    const char *data;           /**< base64 */
+} mp_network_performance_data;
+
+typedef struct mp_breadcrumb_data {
+    mp_opt_int64 session_number;
+    const char *label; /**< required */
+} mp_breadcrumb_data;
+
+typedef struct mp_profile_data {
+    mp_opt_int64 previous_mpid;                /**< required */
+    mp_opt_int64 current_mpid;                 /**< required */
+    mp_profile_event_type profile_event_type; /**< required */
+    const char *profile_name;                 /**< PY/NODE/RB only */
+    const char *previous_profile_name;        /**< PY/NODE/RB only */
+} mp_profile_data;
+
+typedef struct mp_user_attribute_change_data {
+    const char *user_attribute_name; /**< required */
+    mp_value new_;                   /**< JSON "new" (required): string, list or null */
+    mp_value old;                    /**< required: string, list or null */
+    mp_opt_bool deleted;
+    mp_opt_bool is_new_attribute;
+} mp_user_attribute_change_data;
+
+typedef struct mp_user_identity_change_data {
+    const mp_user_identity *new_; /**< JSON "new" (required) */
+    const mp_user_identity *old;  /**< required; MP_NULL_OF(mp_user_identity) for null */
+} mp_user_identity_change_data;
+
+/**
+ * One event: `{"data": {common fields, type fields}, "event_type": "..."}`.
+ * Set `event_type`, the `common` fields, and the union member named like the
+ * event type (session_start, first_run, uninstall, pre_attribution and
+ * push_reaction have only common fields).
+ */
+typedef struct mp_event {
+    mp_event_type event_type;
+    mp_event_common common;
+    union {
+        mp_custom_event_data custom_event;
+        mp_screen_view_data screen_view;
+        mp_commerce_event_data commerce_event;
+        mp_session_end_data session_end;
+        mp_crash_report_data crash_report;
+        mp_opt_out_data opt_out;
+        mp_push_registration_data push_registration;
+        mp_application_state_transition_data application_state_transition;
+        mp_push_message_data push_message;
+        mp_network_performance_data network_performance;
+        mp_breadcrumb_data breadcrumb;
+        mp_profile_data profile;
+        mp_user_attribute_change_data user_attribute_change;
+        mp_user_identity_change_data user_identity_change;
+    };
+} mp_event;
+
+typedef struct mp_event_list {
+    const mp_event *items;
+    size_t count;
+} mp_event_list;
+
+/* ------------------------------------------------------------------------ */
+/* The batch (§4.1)                                                         */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A batch: the data of one user, the body of `POST /v2/events`.
+ * Fields are in the GO SDK's key order, which is the order on the wire.
+ */
+typedef struct mp_batch {
+    const char *source_request_id; /**< dedup key, per API key, kept 30-60 days */
+    const mp_batch_context *context;
+    mp_event_list events;
+    const mp_device_info *device_info;
+    const mp_application_info *application_info;
+    mp_attribute_list user_attributes; /**< scalars or lists of scalars; <= 100 */
+    mp_string_list deleted_user_attributes;
+    const mp_user_identities *user_identities;
+    mp_environment environment; /**< required: development or production */
+    const char *api_key;
+    mp_string_list api_keys;
+    const char *ip; /**< the user's IPv4 or IPv6 address */
+    mp_string_map_map integration_attributes; /**< keyed by integration module id, e.g. "92" */
+    const char *partner_identity;
+    mp_string_map partner_identities; /**< keys like "mParticle_mpid" */
+    const mp_source_info *source_info; /**< set by the server */
+    const char *mp_deviceid;           /**< a UUID */
+    const mp_attribution_info *attribution_info;
+    mp_opt_int64 timestamp_unixtime_ms; /**< set by the server; do not send */
+    mp_opt_int64 batch_id;              /**< output only */
+    mp_opt_int64 mpid;                  /**< may be negative */
+    const char *sdk_version;
+    const mp_consent_state *consent_state;
+    const char *job_id;
+    mp_opt_int64 origin_mpid;    /**< JSON Schema only */
+    mp_opt_int64 schema_version; /**< output only; the JSON Schema rejects it */
+    mp_opt_bool modified;        /**< web SDK only; the JSON Schema rejects it */
+} mp_batch;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MPARTICLE_MODEL_H */

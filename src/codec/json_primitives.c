@@ -1,0 +1,582 @@
+#include "codec/json_primitives.h"
+
+#include <float.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The double formatting below reads IEEE binary64 bits and relies on exact
+ * powers of ten up to 1e22, which only hold for that format. */
+#if FLT_RADIX != 2 || DBL_MANT_DIG != 53 || DBL_MAX_EXP != 1024
+#error "json_primitives.c needs IEEE 754 binary64 doubles"
+#endif
+_Static_assert(sizeof(double) == sizeof(uint64_t), "double must be 64 bits");
+
+/* The fast double path compares a quotient for exact equality; with excess
+ * precision (x87) that quotient would be double-rounded, so there only the
+ * always-correct slow path is used. */
+#if defined(FLT_EVAL_METHOD) && (FLT_EVAL_METHOD == 0 || FLT_EVAL_METHOD == 1)
+#define MP__EXACT_DOUBLE_OPS 1
+#else
+#define MP__EXACT_DOUBLE_OPS 0
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
+#define MP__LIKELY(x) __builtin_expect(!!(x), 1)
+#define MP__UNLIKELY(x) __builtin_expect(!!(x), 0)
+#else
+#define MP__LIKELY(x) (x)
+#define MP__UNLIKELY(x) (x)
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Integers                                                                  */
+
+static const char digit_pairs[200] = {
+    "0001020304050607080910111213141516171819"
+    "2021222324252627282930313233343536373839"
+    "4041424344454647484950515253545556575859"
+    "6061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899"};
+
+static const uint64_t pow10_u64[20] = {
+    1u,
+    10u,
+    100u,
+    1000u,
+    10000u,
+    100000u,
+    1000000u,
+    10000000u,
+    100000000u,
+    1000000000u,
+    10000000000u,
+    100000000000u,
+    1000000000000u,
+    10000000000000u,
+    100000000000000u,
+    1000000000000000u,
+    10000000000000000u,
+    100000000000000000u,
+    1000000000000000000u,
+    10000000000000000000u,
+};
+
+static unsigned decimal_digits(uint64_t u) {
+#if defined(__GNUC__) || defined(__clang__)
+    /* log10 from log2 (1233/4096 ~ log10(2)), then one compare to fix the
+     * estimate; u|1 keeps clz defined and gives 0 one digit like 1. */
+    unsigned bits = 64u - (unsigned)__builtin_clzll(u | 1u);
+    unsigned t = (bits * 1233u) >> 12;
+    return t + (u >= pow10_u64[t]);
+#else
+    unsigned n = 1;
+    while (n < 20 && u >= pow10_u64[n])
+        n++;
+    return n;
+#endif
+}
+
+/* Writes exactly `len` digits of u, which must have exactly that many (or
+ * fewer, in which case the rest are leading zeros). */
+static void put_digits(char *out, uint64_t u, unsigned len) {
+    char *p = out + len;
+    while (u >= 100) {
+        unsigned r = (unsigned)(u % 100);
+        u /= 100;
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * r, 2);
+    }
+    if (u >= 10) {
+        p -= 2;
+        memcpy(p, digit_pairs + 2 * u, 2);
+    } else {
+        *--p = (char)('0' + u);
+    }
+    while (p > out)
+        *--p = '0';
+}
+
+static char *put_u64(char *out, uint64_t u) {
+    unsigned len = decimal_digits(u);
+    put_digits(out, u, len);
+    return out + len;
+}
+
+/* Zero-padded on the left to `width`, as the fraction of a fixed number needs. */
+static char *put_u64_width(char *out, uint64_t u, unsigned width) {
+    unsigned len = decimal_digits(u);
+    if (len < width)
+        len = width;
+    put_digits(out, u, len);
+    return out + len;
+}
+
+size_t mp__fmt_int64(char *out, int64_t v) {
+    /* Negate in unsigned arithmetic so INT64_MIN does not overflow. */
+    uint64_t u = (uint64_t)v;
+    char *o = out;
+    if (v < 0) {
+        *o++ = '-';
+        u = 0u - u;
+    }
+    return (size_t)(put_u64(o, u) - out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Doubles                                                                   */
+
+/* Every entry is exactly representable, which the fast path depends on. */
+static const double pow10_dbl[23] = {
+    1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+#define MP__FAST_LIMIT 1e15 /* below 2^50, see shortest_fixed() */
+#define MP__MAX_SIG_DIGITS 17 /* enough for any double to round-trip */
+
+/* Finds the fewest fraction digits k such that n / 10^k, with n < 10^15,
+ * reads back as a. Returns k, or -1 if a needs more than 15 significant
+ * digits. a must be in [1e-6, 1e15).
+ *
+ * Why it is exact: n and 10^k are exact doubles, so the correctly rounded
+ * IEEE quotient equals what strtod makes of the decimal n*10^-k; equality
+ * with a therefore proves the round trip. Why it finds the shortest: a
+ * decimal with k fraction digits that reads back as a lies within half an
+ * ulp of a, i.e. within 1/8 of a*10^k (as a*10^k < 2^50), and the product
+ * is off by at most 1/16, so rounding the product always lands on it; the
+ * first k that works has the fewest digits, and it is the nearest such
+ * decimal, as a shortest-round-trip formatter must pick. */
+static int shortest_fixed(double a, uint64_t *n_out) {
+    for (int k = 0; k < 23; k++) {
+        double scaled = a * pow10_dbl[k];
+        if (scaled >= MP__FAST_LIMIT)
+            break;
+        uint64_t n = (uint64_t)scaled;
+        if (scaled - (double)n >= 0.5)
+            n++;
+        double back = (double)n / pow10_dbl[k];
+        if (back == a) {
+            *n_out = n;
+            return k;
+        }
+    }
+    return -1;
+}
+
+static size_t write_fixed(char *out, uint64_t n, int k) {
+    char *o = out;
+    if (k == 0)
+        return (size_t)(put_u64(o, n) - out);
+    /* n < 10^15, so for k >= 15 the integer part is 0 (and 10^k may not fit). */
+    uint64_t scale = k < 15 ? pow10_u64[k] : 0;
+    uint64_t ip = k < 15 ? n / scale : 0;
+    uint64_t frac = k < 15 ? n % scale : n;
+    o = put_u64(o, ip);
+    *o++ = '.';
+    o = put_u64_width(o, frac, (unsigned)k);
+    return (size_t)(o - out);
+}
+
+/* A decimal d[0].d[1]..d[nd-1] x 10^exp10. */
+typedef struct sci_decimal {
+    char d[MP__MAX_SIG_DIGITS];
+    int nd;
+    int exp10;
+} sci_decimal;
+
+/* The correctly rounded p-digit decimal of a (> 0), from the C library.
+ * Only digits and the exponent are read, so whatever radix character the
+ * current locale puts between them is skipped. Returns 0 on failure. */
+static int round_to_digits(double a, int p, sci_decimal *r) {
+    char buf[64];
+    int len = snprintf(buf, sizeof buf, "%.*e", p - 1, a);
+    if (len <= 0 || (size_t)len >= sizeof buf)
+        return 0;
+    const char *q = buf;
+    r->nd = 0;
+    for (; *q != '\0' && *q != 'e' && *q != 'E'; q++) {
+        if (*q >= '0' && *q <= '9') {
+            if (r->nd == MP__MAX_SIG_DIGITS)
+                return 0;
+            r->d[r->nd++] = *q;
+        }
+    }
+    if (*q == '\0' || r->nd != p)
+        return 0;
+    q++;
+    int neg = 0;
+    if (*q == '+' || *q == '-')
+        neg = *q++ == '-';
+    int e = 0;
+    for (; *q >= '0' && *q <= '9'; q++)
+        e = e * 10 + (*q - '0');
+    r->exp10 = neg ? -e : e;
+    return 1;
+}
+
+/* Does r read back as a? The probe is written as an integer mantissa with
+ * an exponent ("19999e-3") so that strtod never meets a radix character and
+ * so never depends on the locale. */
+static int reads_back(const sci_decimal *r, double a) {
+    char buf[40];
+    char *o = buf;
+    memcpy(o, r->d, (size_t)r->nd);
+    o += r->nd;
+    *o++ = 'e';
+    int e = r->exp10 - (r->nd - 1);
+    if (e < 0) {
+        *o++ = '-';
+        e = -e;
+    }
+    o = put_u64(o, (uint64_t)e);
+    *o = '\0';
+    return strtod(buf, NULL) == a;
+}
+
+/* Whether "the p-digit rounding reads back" can only flip from false to true
+ * as p grows. The nearest (p+1)-digit decimal is never farther from a than
+ * the nearest p-digit one (the p-digit grid is part of the finer one), and
+ * the set of decimals reading back as a is an interval centred on a -- except
+ * at a power of two above the smallest normal, where the gap below is half
+ * the gap above, so a closer decimal on the other side can fall out. */
+static int roundtrip_is_monotonic(uint64_t bits) {
+    return (bits & 0x000FFFFFFFFFFFFFu) != 0 || (bits >> 52) <= 1;
+}
+
+/* The shortest correctly rounded decimal of a (> 0, finite) that reads back
+ * as a, i.e. the first p in min_p..17 that round-trips. Binary search when
+ * that property is monotonic in p, a plain scan otherwise. The 17-digit
+ * rounding always round-trips. Returns 0 only if the C library misbehaves. */
+static int shortest_sci(double a, uint64_t bits, int min_p, sci_decimal *best) {
+    int lo = min_p, hi = MP__MAX_SIG_DIGITS;
+    int have_hi = 0;
+    sci_decimal probe;
+    if (roundtrip_is_monotonic(bits)) {
+        while (lo < hi) {
+            int mid = lo + (hi - lo) / 2;
+            if (!round_to_digits(a, mid, &probe))
+                return 0;
+            if (reads_back(&probe, a)) {
+                *best = probe;
+                hi = mid;
+                have_hi = 1;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return have_hi || round_to_digits(a, hi, best);
+    }
+    for (int p = min_p; p <= MP__MAX_SIG_DIGITS; p++) {
+        if (!round_to_digits(a, p, best))
+            return 0;
+        if (p == MP__MAX_SIG_DIGITS || reads_back(best, a))
+            return 1;
+    }
+    return 0;
+}
+
+static size_t write_sci_plain(char *out, const sci_decimal *r) {
+    char *o = out;
+    int nd = r->nd, e = r->exp10;
+    if (e < 0) {
+        *o++ = '0';
+        *o++ = '.';
+        for (int i = -1; i > e; i--)
+            *o++ = '0';
+        memcpy(o, r->d, (size_t)nd);
+        return (size_t)(o + nd - out);
+    }
+    int int_digits = e + 1;
+    if (nd <= int_digits) {
+        memcpy(o, r->d, (size_t)nd);
+        o += nd;
+        for (int i = nd; i < int_digits; i++)
+            *o++ = '0';
+        return (size_t)(o - out);
+    }
+    memcpy(o, r->d, (size_t)int_digits);
+    o += int_digits;
+    *o++ = '.';
+    memcpy(o, r->d + int_digits, (size_t)(nd - int_digits));
+    return (size_t)(o + (nd - int_digits) - out);
+}
+
+static size_t write_sci_exponent(char *out, const sci_decimal *r) {
+    char *o = out;
+    *o++ = r->d[0];
+    if (r->nd > 1) {
+        *o++ = '.';
+        memcpy(o, r->d + 1, (size_t)(r->nd - 1));
+        o += r->nd - 1;
+    }
+    *o++ = 'e';
+    *o++ = r->exp10 < 0 ? '-' : '+';
+    o = put_u64(o, (uint64_t)(r->exp10 < 0 ? -r->exp10 : r->exp10));
+    return (size_t)(o - out);
+}
+
+size_t mp__fmt_double(char *out, double v) {
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    uint64_t mag_bits = bits & 0x7FFFFFFFFFFFFFFFu;
+    if (MP__UNLIKELY((mag_bits >> 52) == 0x7FF))
+        return 0;
+    char *o = out;
+    if (bits >> 63)
+        *o++ = '-';
+    if (mag_bits == 0) {
+        *o++ = '0';
+        return (size_t)(o - out);
+    }
+    double a;
+    memcpy(&a, &mag_bits, sizeof a);
+
+    int min_p = 1;
+#if MP__EXACT_DOUBLE_OPS
+    if (a >= 1e-6 && a < MP__FAST_LIMIT) {
+        uint64_t n;
+        int k = shortest_fixed(a, &n);
+        if (MP__LIKELY(k >= 0))
+            return (size_t)(o - out) + write_fixed(o, n, k);
+        /* Every decimal of up to 15 significant digits was just ruled out. */
+        min_p = 16;
+    }
+#endif
+
+    sci_decimal r;
+    if (!shortest_sci(a, mag_bits, min_p, &r))
+        return 0;
+    /* A trailing zero adds nothing to the value; drop it so that "1e+23"
+     * is not printed as "1.0e+23" if the C library ever rounds that way. */
+    while (r.nd > 1 && r.d[r.nd - 1] == '0')
+        r.nd--;
+    /* Go and JavaScript switch notation on the value, not on the digits. */
+    if (a >= 1e-6 && a < 1e21)
+        return (size_t)(o - out) + write_sci_plain(o, &r);
+    return (size_t)(o - out) + write_sci_exponent(o, &r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* UTF-8                                                                     */
+
+#define MP__ONES 0x0101010101010101u
+#define MP__HIGHS 0x8080808080808080u
+#define MP__LOW7 0x7F7F7F7F7F7F7F7Fu
+
+static uint64_t load64(const unsigned char *p) {
+    uint64_t w;
+    memcpy(&w, p, sizeof w);
+    return w;
+}
+
+/* Index (in memory order) of the first byte whose high bit is set in a mask
+ * of high bits; the mask must be non-zero. */
+static size_t first_flagged(uint64_t mask) {
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return (size_t)__builtin_ctzll(mask) >> 3;
+#elif (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return (size_t)__builtin_clzll(mask) >> 3;
+#else
+    unsigned char b[8];
+    memcpy(b, &mask, sizeof b);
+    size_t i = 0;
+    while (b[i] == 0)
+        i++;
+    return i;
+#endif
+}
+
+static int is_continuation(unsigned char c) {
+    return (c & 0xC0) == 0x80;
+}
+
+/* Length (2..4) of the well-formed sequence starting at p, whose first byte
+ * is >= 0x80, or 0 if it is ill-formed. The allowed second-byte ranges are
+ * what excludes overlongs (E0, F0), surrogates (ED) and values past U+10FFFF
+ * (F4), as in the table of RFC 3629 section 4. */
+static size_t utf8_sequence(const unsigned char *p, size_t avail) {
+    unsigned c = p[0];
+    if (c < 0xC2) /* continuation byte, or C0/C1 (always overlong) */
+        return 0;
+    if (c < 0xE0)
+        return avail >= 2 && is_continuation(p[1]) ? 2 : 0;
+    if (c < 0xF0) {
+        unsigned lo = c == 0xE0 ? 0xA0 : 0x80;
+        unsigned hi = c == 0xED ? 0x9F : 0xBF;
+        if (avail < 3 || p[1] < lo || p[1] > hi || !is_continuation(p[2]))
+            return 0;
+        return 3;
+    }
+    if (c < 0xF5) {
+        unsigned lo = c == 0xF0 ? 0x90 : 0x80;
+        unsigned hi = c == 0xF4 ? 0x8F : 0xBF;
+        if (avail < 4 || p[1] < lo || p[1] > hi || !is_continuation(p[2]) ||
+            !is_continuation(p[3]))
+            return 0;
+        return 4;
+    }
+    return 0;
+}
+
+/* Index of the first non-ASCII byte in p[i..n), or n. */
+static size_t skip_ascii(const unsigned char *p, size_t i, size_t n) {
+    while (n - i >= 16) {
+        uint64_t m = (load64(p + i) | load64(p + i + 8)) & MP__HIGHS;
+        if (m != 0)
+            break;
+        i += 16;
+    }
+    while (n - i >= 8) {
+        uint64_t m = load64(p + i) & MP__HIGHS;
+        if (m != 0)
+            return i + first_flagged(m);
+        i += 8;
+    }
+    while (i < n && p[i] < 0x80)
+        i++;
+    return i;
+}
+
+int mp__utf8_valid(const char *s, size_t n, size_t *bad_offset) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    for (;;) {
+        i = skip_ascii(p, i, n);
+        if (i == n)
+            return 1;
+        size_t len = utf8_sequence(p + i, n - i);
+        if (len == 0) {
+            if (bad_offset != NULL)
+                *bad_offset = i;
+            return 0;
+        }
+        i += len;
+    }
+}
+
+size_t mp__utf8_length(const char *s, size_t n) {
+    const unsigned char *p = (const unsigned char *)s;
+    size_t continuations = 0, i = 0;
+    while (n - i >= 8) {
+        uint64_t w = load64(p + i);
+        /* Bit 7 of each byte of (w << 1) is that byte's bit 6, so this keeps
+         * exactly the 10xxxxxx bytes; the shift's carries into the next
+         * byte land in bit 0 and are masked off. */
+        uint64_t cont = w & ~(w << 1) & MP__HIGHS;
+        /* One bit per byte, summed into the top byte by the multiply. */
+        continuations += (size_t)(((cont >> 7) * MP__ONES) >> 56);
+        i += 8;
+    }
+    for (; i < n; i++)
+        continuations += is_continuation(p[i]);
+    return n - continuations;
+}
+
+/* ------------------------------------------------------------------------ */
+/* JSON string escaping                                                      */
+
+/* High bit set in each byte of w that is a control character, '"', '\\' or
+ * non-ASCII, i.e. that needs more than a plain copy. Exact per byte: every
+ * addition stays below 0x100 within its byte, so nothing carries across. */
+static uint64_t needs_work(uint64_t w) {
+    /* (b & 0x7F) + 0x60 reaches 0x80 iff (b & 0x7F) >= 0x20. */
+    uint64_t control = ~((w & MP__LOW7) + 0x60 * MP__ONES);
+    /* Zero-byte test: (x & 0x7F) + 0x7F reaches 0x80 iff the low bits are
+     * non-zero, and x itself covers the high bit. */
+    uint64_t q = w ^ ('"' * MP__ONES);
+    uint64_t quote = ~(((q & MP__LOW7) + MP__LOW7) | q);
+    uint64_t b = w ^ ('\\' * MP__ONES);
+    uint64_t backslash = ~(((b & MP__LOW7) + MP__LOW7) | b);
+    return (w | control | quote | backslash) & MP__HIGHS;
+}
+
+/* Copies the clean run starting at s[i] to o and returns its length. Whole
+ * words are stored before they are checked: the output bound of 6 bytes per
+ * input byte leaves room for them, and anything past the run is overwritten
+ * by what comes next. */
+static size_t copy_clean_run(char *o, const unsigned char *s, size_t i, size_t n) {
+    size_t start = i;
+    while (n - i >= 16) {
+        uint64_t w0 = load64(s + i), w1 = load64(s + i + 8);
+        uint64_t m0 = needs_work(w0), m1 = needs_work(w1);
+        memcpy(o + (i - start), &w0, 8);
+        memcpy(o + (i - start) + 8, &w1, 8);
+        if ((m0 | m1) != 0)
+            return i - start + (m0 != 0 ? first_flagged(m0) : 8 + first_flagged(m1));
+        i += 16;
+    }
+    if (n - i >= 8) {
+        uint64_t w = load64(s + i);
+        uint64_t m = needs_work(w);
+        memcpy(o + (i - start), &w, 8);
+        if (m != 0)
+            return i - start + first_flagged(m);
+        i += 8;
+    }
+    if (i < n) {
+        /* The tail goes through a word padded with NULs, which count as
+         * needing work and so stop the run at the real end. */
+        unsigned char tail[8] = {0};
+        size_t rem = n - i;
+        memcpy(tail, s + i, rem);
+        size_t run = first_flagged(needs_work(load64(tail)));
+        memcpy(o + (i - start), tail, run);
+        i += run;
+    }
+    return i - start;
+}
+
+static char *write_ascii_escape(char *o, unsigned char c) {
+    static const char hex[16] = {'0', '1', '2', '3', '4', '5', '6', '7',
+                                 '8', '9', 'a', 'b', 'c', 'd', 'e', 'f'};
+    char short_form;
+    switch (c) {
+    case '"': short_form = '"'; break;
+    case '\\': short_form = '\\'; break;
+    case '\b': short_form = 'b'; break;
+    case '\f': short_form = 'f'; break;
+    case '\n': short_form = 'n'; break;
+    case '\r': short_form = 'r'; break;
+    case '\t': short_form = 't'; break;
+    default:
+        memcpy(o, "\\u00", 4);
+        o[4] = hex[c >> 4];
+        o[5] = hex[c & 0xF];
+        return o + 6;
+    }
+    o[0] = '\\';
+    o[1] = short_form;
+    return o + 2;
+}
+
+size_t mp__json_escape(char *out, const char *s, size_t n, size_t *bad_offset) {
+    const unsigned char *p = (const unsigned char *)s;
+    char *o = out;
+    size_t i = 0;
+    while (i < n) {
+        size_t run = copy_clean_run(o, p, i, n);
+        o += run;
+        i += run;
+        if (i == n)
+            break;
+        unsigned char c = p[i];
+        if (c < 0x80) {
+            o = write_ascii_escape(o, c);
+            i++;
+            continue;
+        }
+        size_t len = utf8_sequence(p + i, n - i);
+        if (len == 0) {
+            if (bad_offset != NULL)
+                *bad_offset = i;
+            return SIZE_MAX;
+        }
+        memcpy(o, p + i, len);
+        o += len;
+        i += len;
+    }
+    return (size_t)(o - out);
+}

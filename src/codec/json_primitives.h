@@ -1,0 +1,54 @@
+/* Low-level JSON output primitives for the encoder's hot path: numbers,
+ * UTF-8 validation and string escaping. Internal; callers size the output
+ * buffers (the bounds below are worst cases, so no call ever needs to check
+ * for room). None of these allocate, and none depend on the C locale. */
+#ifndef MP_CODEC_JSON_PRIMITIVES_H
+#define MP_CODEC_JSON_PRIMITIVES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Worst-case output sizes, for callers that reserve room up front. */
+#define MP__FMT_INT64_MAX 20  /* "-9223372036854775808" */
+#define MP__FMT_DOUBLE_MAX 32 /* actual worst case is 25: "-0.0000012345678901234567" */
+#define MP__JSON_ESCAPE_MAX(n) ((n) * 6) /* every byte a \u00XX */
+
+/* Writes v in decimal. out must have room for 20 bytes. Returns the length. No NUL. */
+size_t mp__fmt_int64(char *out, int64_t v);
+
+/* Writes the shortest decimal that parses back (strtod, round-to-nearest) to
+ * exactly v, laid out like Go's encoding/json and JavaScript's JSON.stringify:
+ * plain notation when 1e-6 <= |v| < 1e21 ("19.99", "0.000001", "10",
+ * "100000000000000000000"), otherwise exponent notation with a signed
+ * exponent and no leading zeros ("1e-7", "1.5e-7", "1e+21"). Among equally
+ * short decimals the one nearest to v is chosen. 0 is "0", -0.0 is "-0".
+ * out must have room for 32 bytes. Returns the length (no NUL), or 0 if v is
+ * NaN or infinite, in which case nothing is written. Locale-independent and
+ * thread-safe. */
+size_t mp__fmt_double(char *out, double v);
+
+/* Validates UTF-8 per RFC 3629: no overlongs, no surrogates (U+D800..DFFF),
+ * nothing above U+10FFFF, no truncated sequences. Returns 1 if valid. Else
+ * returns 0 and sets *bad_offset (if bad_offset is not NULL) to the offset of
+ * the first byte of the first ill-formed sequence: a stray continuation or
+ * never-valid byte itself, or the lead byte of a multi-byte sequence that is
+ * overlong, a surrogate, out of range, badly continued or cut off by the end.
+ * (This is where a decoder replacing maximal subparts with U+FFFD would put
+ * its first replacement.) s may be NULL when n is 0. */
+int mp__utf8_valid(const char *s, size_t n, size_t *bad_offset);
+
+/* Number of code points in valid UTF-8 s[0..n): the count of bytes that are
+ * not continuation bytes (10xxxxxx). Meaningless for invalid input. */
+size_t mp__utf8_length(const char *s, size_t n);
+
+/* JSON-escapes s[0..n) into out, without surrounding quotes, validating
+ * UTF-8 in the same pass. '"' and '\\' are backslash-escaped, as are \b \f
+ * \n \r \t; other bytes below 0x20 become \u00XX (lowercase hex); everything
+ * else, including DEL and well-formed non-ASCII, is copied raw.
+ * out must have room for 6*n bytes (it may be written anywhere in that range,
+ * beyond the returned length too). Returns the bytes written, or SIZE_MAX if
+ * s is not valid UTF-8; then *bad_offset (if not NULL) is set exactly as
+ * mp__utf8_valid sets it, and the contents of out are unspecified. */
+size_t mp__json_escape(char *out, const char *s, size_t n, size_t *bad_offset);
+
+#endif

@@ -1,0 +1,1 @@
+typedef int mp__placeholder_test_util;
