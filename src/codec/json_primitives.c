@@ -65,10 +65,11 @@ static const uint64_t pow10_u64[20] = {
 static unsigned decimal_digits(uint64_t u) {
 #if defined(__GNUC__) || defined(__clang__)
     /* log10 from log2 (1233/4096 ~ log10(2)), then one compare to fix the
-     * estimate; u|1 keeps clz defined and gives 0 one digit like 1. */
-    unsigned bits = 64u - (unsigned)__builtin_clzll(u | 1u);
+     * estimate. Counting 0 as 1 gives it its one digit and keeps clz defined. */
+    uint64_t x = u | 1u;
+    unsigned bits = 64u - (unsigned)__builtin_clzll(x);
     unsigned t = (bits * 1233u) >> 12;
-    return t + (u >= pow10_u64[t]);
+    return t + (x >= pow10_u64[t]);
 #else
     unsigned n = 1;
     while (n < 20 && u >= pow10_u64[n])
@@ -244,36 +245,73 @@ static int roundtrip_is_monotonic(uint64_t bits) {
     return (bits & 0x000FFFFFFFFFFFFFu) != 0 || (bits >> 52) <= 1;
 }
 
+/* The correctly rounded p-digit decimal of a, derived from r17, its
+ * correctly rounded 17-digit decimal, because one printf call costs far more
+ * than this (about 1.5 us for a large exponent in glibc). Rounding r17 again
+ * gives the same result as rounding a directly unless the dropped digits are
+ * exactly 5000...: r17 may have been rounded onto that tie from either side,
+ * so only then is the C library asked for p digits. */
+static int shorten(double a, const sci_decimal *r17, int p, sci_decimal *r) {
+    *r = *r17;
+    r->nd = p;
+    if (p == r17->nd)
+        return 1;
+    int up = r17->d[p] > '5';
+    if (r17->d[p] == '5') {
+        int tie = 1;
+        for (int i = p + 1; i < r17->nd && tie; i++)
+            tie = r17->d[i] == '0';
+        if (tie)
+            return round_to_digits(a, p, r);
+        up = 1;
+    }
+    if (up) {
+        int i = p - 1;
+        while (i >= 0 && r->d[i] == '9')
+            r->d[i--] = '0';
+        if (i >= 0) {
+            r->d[i]++;
+        } else {
+            r->d[0] = '1'; /* 99..9 rounded up to 100..0: one more power of ten */
+            r->exp10++;
+        }
+    }
+    return 1;
+}
+
 /* The shortest correctly rounded decimal of a (> 0, finite) that reads back
  * as a, i.e. the first p in min_p..17 that round-trips. Binary search when
  * that property is monotonic in p, a plain scan otherwise. The 17-digit
  * rounding always round-trips. Returns 0 only if the C library misbehaves. */
 static int shortest_sci(double a, uint64_t bits, int min_p, sci_decimal *best) {
-    int lo = min_p, hi = MP__MAX_SIG_DIGITS;
-    int have_hi = 0;
-    sci_decimal probe;
+    sci_decimal r17, probe;
+    if (!round_to_digits(a, MP__MAX_SIG_DIGITS, &r17))
+        return 0;
+    *best = r17;
     if (roundtrip_is_monotonic(bits)) {
+        int lo = min_p, hi = MP__MAX_SIG_DIGITS;
         while (lo < hi) {
             int mid = lo + (hi - lo) / 2;
-            if (!round_to_digits(a, mid, &probe))
+            if (!shorten(a, &r17, mid, &probe))
                 return 0;
             if (reads_back(&probe, a)) {
                 *best = probe;
                 hi = mid;
-                have_hi = 1;
             } else {
                 lo = mid + 1;
             }
         }
-        return have_hi || round_to_digits(a, hi, best);
+        return 1;
     }
-    for (int p = min_p; p <= MP__MAX_SIG_DIGITS; p++) {
-        if (!round_to_digits(a, p, best))
+    for (int p = min_p; p < MP__MAX_SIG_DIGITS; p++) {
+        if (!shorten(a, &r17, p, &probe))
             return 0;
-        if (p == MP__MAX_SIG_DIGITS || reads_back(best, a))
+        if (reads_back(&probe, a)) {
+            *best = probe;
             return 1;
+        }
     }
-    return 0;
+    return 1;
 }
 
 static size_t write_sci_plain(char *out, const sci_decimal *r) {

@@ -1,0 +1,319 @@
+/*
+ * Codec benchmark on workload W1 (shared/bench/README.md).
+ *
+ *   bench_codec W1.ndjson [runs]
+ *
+ * encode (built): W1's shape built directly as C structs, the way an
+ *   application fills them (a port of gen_workload.py; same shape and string
+ *   lengths, its own random numbers), encoded batch by batch into one reused
+ *   buffer.
+ * encode (decoded): the batches of the W1 file decoded once (not timed),
+ *   then encoded batch by batch.
+ * decode: mp_decode() of the whole W1 file into batches.
+ * Baselines in the same run, for the ratios: jansson's json_dumps() of the
+ *   same batches as a DOM (what a DOM-based encoder costs), and jansson's
+ *   json_loadb() of every line (parsing alone, the floor under our decoder).
+ *
+ * Every figure is the median of `runs` (default 7) runs on one thread.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <mparticle.h>
+
+typedef struct stats {
+    double seconds[64];
+    int n;
+} stats;
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(stats *s) {
+    qsort(s->seconds, (size_t)s->n, sizeof s->seconds[0], cmp_double);
+    return s->seconds[s->n / 2];
+}
+
+static void report(const char *name, stats *s, size_t bytes, size_t events, double baseline) {
+    double t = median(s);
+    printf("%-34s %8.1f ms  %8.1f MB/s  %10.0f events/s", name, t * 1e3, (double)bytes / t / 1e6,
+           (double)events / t);
+    if (baseline > 0)
+        printf("  x%.2f vs baseline", baseline / t);
+    printf("\n");
+}
+
+/* ---- W1 built as C structs ------------------------------------------------ */
+
+/* Everything one W1 batch points to, in one block. */
+typedef struct w1_batch {
+    mp_batch batch;
+    mp_event events[10];
+    mp_attribute custom_attrs[5][3];
+    mp_attribute screen_attrs[3][1];
+    mp_product products[2];
+    mp_product_action action;
+    mp_user_identities identities;
+    mp_device_info device;
+    mp_data_plan_context plan;
+    mp_batch_context context;
+    mp_value list[2];
+    mp_attribute user_attrs[2];
+    char custom_names[5][24], foo[5][16], category[5][16], note[5][32];
+    char screen_names[3][16], txn[24], sku[2][16], product_names[2][24];
+    char customer_id[24], email[40], idfa[40];
+} w1_batch;
+
+static uint64_t rng_state = 42;
+static unsigned rnd(unsigned n) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (unsigned)(rng_state % n);
+}
+
+static void w1_build(w1_batch *w, int i) {
+    static const mp_custom_event_type types[] = {
+        MP_CUSTOM_EVENT_TYPE_OTHER, MP_CUSTOM_EVENT_TYPE_NAVIGATION, MP_CUSTOM_EVENT_TYPE_SEARCH,
+        MP_CUSTOM_EVENT_TYPE_TRANSACTION};
+    int64_t t0 = 1700000000000LL + (int64_t)i * 1000;
+    memset(w, 0, sizeof *w);
+    int e = 0;
+    w->events[e++] = (mp_event){.event_type = MP_EVENT_SESSION_START,
+                                .common = {.session_id = MP_INT(1000000 + i),
+                                           .timestamp_unixtime_ms = MP_INT(t0)}};
+    for (int k = 0; k < 5; k++) {
+        snprintf(w->custom_names[k], sizeof w->custom_names[k], "Custom Event %d", k);
+        snprintf(w->foo[k], sizeof w->foo[k], "bar%u", rnd(1000));
+        snprintf(w->category[k], sizeof w->category[k], "cat-%u", rnd(50));
+        snprintf(w->note[k], sizeof w->note[k], "caf\xc3\xa9 \"quoted\" %d", k);
+        w->custom_attrs[k][0] = (mp_attribute){"foo", MP_V_STRING(w->foo[k])};
+        w->custom_attrs[k][1] = (mp_attribute){"category", MP_V_STRING(w->category[k])};
+        w->custom_attrs[k][2] = (mp_attribute){"note", MP_V_STRING(w->note[k])};
+        w->events[e++] = (mp_event){
+            .event_type = MP_EVENT_CUSTOM_EVENT,
+            .common = {.timestamp_unixtime_ms = MP_INT(t0 + 10 + k),
+                       .custom_attributes = MP_LIST(mp_attribute_list, w->custom_attrs[k])},
+            .custom_event = {.event_name = w->custom_names[k], .custom_event_type = types[rnd(4)]}};
+    }
+    for (int k = 0; k < 3; k++) {
+        snprintf(w->screen_names[k], sizeof w->screen_names[k], "Screen %u", rnd(20));
+        w->screen_attrs[k][0] = (mp_attribute){"referrer", MP_V_STRING("home")};
+        w->events[e++] = (mp_event){
+            .event_type = MP_EVENT_SCREEN_VIEW,
+            .common = {.timestamp_unixtime_ms = MP_INT(t0 + 20 + k),
+                       .custom_attributes = MP_LIST(mp_attribute_list, w->screen_attrs[k])},
+            .screen_view = {.screen_name = w->screen_names[k]}};
+    }
+    static const double price[2] = {19.99, 83.14}, total[2] = {39.98, 83.14};
+    static const int qty[2] = {2, 1};
+    for (int k = 0; k < 2; k++) {
+        snprintf(w->sku[k], sizeof w->sku[k], "sku-%u", rnd(500));
+        snprintf(w->product_names[k], sizeof w->product_names[k], "product %u", rnd(500));
+        w->products[k] = (mp_product){.id = w->sku[k], .name = w->product_names[k],
+                                      .price = MP_DOUBLE(price[k]), .quantity = MP_DOUBLE(qty[k]),
+                                      .total_product_amount = MP_DOUBLE(total[k])};
+    }
+    snprintf(w->txn, sizeof w->txn, "txn-%d", i);
+    w->action = (mp_product_action){.action = MP_PRODUCT_ACTION_PURCHASE, .transaction_id = w->txn,
+                                    .total_amount = MP_DOUBLE(123.12), .tax_amount = MP_DOUBLE(1.5),
+                                    .products = MP_LIST(mp_product_list, w->products)};
+    w->events[e++] = (mp_event){.event_type = MP_EVENT_COMMERCE_EVENT,
+                                .common = {.timestamp_unixtime_ms = MP_INT(t0 + 30)},
+                                .commerce_event = {.currency_code = "USD", .product_action = &w->action}};
+    snprintf(w->customer_id, sizeof w->customer_id, "cust-%d", i);
+    snprintf(w->email, sizeof w->email, "user%d@example.com", i);
+    snprintf(w->idfa, sizeof w->idfa, "607258d9-c28b-43ad-95ed-%012d", i);
+    w->identities = (mp_user_identities){.customer_id = w->customer_id, .email = w->email};
+    w->device = (mp_device_info){.ios_advertising_id = w->idfa};
+    w->plan = (mp_data_plan_context){.plan_id = "freddy_s_plan", .plan_version = MP_INT(1)};
+    w->context = (mp_batch_context){.data_plan = &w->plan};
+    w->list[0] = (mp_value)MP_V_STRING("bar1");
+    w->list[1] = (mp_value)MP_V_STRING("bar2");
+    w->user_attrs[0] = (mp_attribute){"Account type", MP_V_STRING(rnd(2) ? "paid" : "trial")};
+    w->user_attrs[1] = (mp_attribute){"foo-array", MP_V_LIST(w->list)};
+    w->batch = (mp_batch){.environment = MP_ENVIRONMENT_DEVELOPMENT,
+                          .user_identities = &w->identities,
+                          .device_info = &w->device,
+                          .user_attributes = MP_LIST(mp_attribute_list, w->user_attrs),
+                          .context = &w->context,
+                          .events = MP_LIST(mp_event_list, w->events)};
+}
+
+/* ---- helpers --------------------------------------------------------------- */
+
+static char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *p = malloc((size_t)n + 1);
+    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+        free(p);
+        p = NULL;
+    }
+    fclose(f);
+    if (p) {
+        p[n] = '\0';
+        *len = (size_t)n;
+    }
+    return p;
+}
+
+static size_t count_events(const mp_batch *const *b, size_t n) {
+    size_t events = 0;
+    for (size_t i = 0; i < n; i++)
+        events += b[i]->events.count;
+    return events;
+}
+
+/* Encodes every batch into one reused buffer; returns the bytes produced. */
+static size_t encode_all(const mp_batch *const *batches, size_t n, mp_buffer *buf) {
+    size_t bytes = 0;
+    for (size_t i = 0; i < n; i++) {
+        mp_buffer_clear(buf);
+        if (mp_encode_batch(batches[i], buf, NULL) != MP_OK) {
+            fprintf(stderr, "encode failed at batch %zu\n", i);
+            exit(1);
+        }
+        bytes += mp_buffer_length(buf);
+    }
+    return bytes;
+}
+
+static void bench_encode(const char *name, const mp_batch *const *batches, size_t n, int runs,
+                         double baseline) {
+    mp_buffer *buf = mp_buffer_new(1 << 16);
+    stats s = {.n = runs};
+    size_t bytes = 0;
+    for (int r = 0; r < runs; r++) {
+        double t = now_s();
+        bytes = encode_all(batches, n, buf);
+        s.seconds[r] = now_s() - t;
+    }
+    report(name, &s, bytes, count_events(batches, n), baseline);
+    mp_buffer_free(buf);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s W1.ndjson [runs]\n", argv[0]);
+        return 2;
+    }
+    int runs = argc > 2 ? atoi(argv[2]) : 7;
+    if (runs < 1 || runs > 64)
+        runs = 7;
+    size_t len = 0;
+    char *text = read_file(argv[1], &len);
+    if (!text) {
+        perror(argv[1]);
+        return 2;
+    }
+
+    /* Lines of the file, for the jansson baselines. */
+    size_t nlines = 0;
+    for (size_t i = 0; i < len; i++)
+        nlines += text[i] == '\n';
+    json_t **doms = calloc(nlines + 1, sizeof *doms);
+    size_t ndoms = 0;
+
+    mp_document *doc = NULL;
+    mp_diag *diag = mp_diag_new();
+    if (mp_decode(text, len, &doc, diag) != MP_OK) {
+        const mp_problem *p = mp_diag_get(diag, 0);
+        fprintf(stderr, "decode failed: %s: %s\n", p ? p->path : "", p ? p->message : "");
+        return 1;
+    }
+    size_t n = mp_document_count(doc);
+    const mp_batch **decoded = calloc(n, sizeof *decoded);
+    for (size_t i = 0; i < n; i++)
+        decoded[i] = mp_document_batch(doc, i);
+    size_t events = count_events(decoded, n);
+
+    printf("W1: %zu batches, %zu events, %.1f MB; %d runs, median\n", n, events, (double)len / 1e6,
+           runs);
+
+    /* Baseline: jansson parse of every line (no model). */
+    stats parse = {.n = runs};
+    for (int r = 0; r < runs; r++) {
+        for (size_t i = 0; i < ndoms; i++)
+            json_decref(doms[i]);
+        ndoms = 0;
+        double t = now_s();
+        const char *p = text, *end = text + len;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+            if (l) {
+                json_error_t err;
+                doms[ndoms++] = json_loadb(p, l, 0, &err);
+            }
+            p += l + 1;
+        }
+        parse.seconds[r] = now_s() - t;
+    }
+    double parse_t = median(&parse);
+
+    /* Baseline: jansson dump of the same batches as DOMs. */
+    stats dump = {.n = runs};
+    size_t dump_bytes = 0;
+    for (int r = 0; r < runs; r++) {
+        dump_bytes = 0;
+        double t = now_s();
+        for (size_t i = 0; i < ndoms; i++) {
+            char *s = json_dumps(doms[i], JSON_COMPACT | JSON_PRESERVE_ORDER);
+            dump_bytes += strlen(s);
+            free(s);
+        }
+        dump.seconds[r] = now_s() - t;
+    }
+    double dump_t = median(&dump);
+
+    stats dec = {.n = runs};
+    for (int r = 0; r < runs; r++) {
+        mp_document *d2 = NULL;
+        double t = now_s();
+        mp_error err = mp_decode(text, len, &d2, NULL);
+        dec.seconds[r] = now_s() - t;
+        if (err != MP_OK)
+            return 1;
+        mp_document_free(d2);
+    }
+
+    w1_batch *built = malloc(n * sizeof *built);
+    const mp_batch **built_ptrs = calloc(n, sizeof *built_ptrs);
+    for (size_t i = 0; i < n; i++) {
+        w1_build(&built[i], (int)i);
+        built_ptrs[i] = &built[i].batch;
+    }
+
+    report("baseline: jansson json_dumps", &dump, dump_bytes, events, 0);
+    bench_encode("encode (W1 built as C structs)", built_ptrs, n, runs, dump_t);
+    bench_encode("encode (W1 decoded)", decoded, n, runs, dump_t);
+    report("baseline: jansson json_loadb", &parse, len, events, 0);
+    report("decode (mp_decode)", &dec, len, events, parse_t);
+
+    for (size_t i = 0; i < ndoms; i++)
+        json_decref(doms[i]);
+    free(doms);
+    free(built);
+    free(built_ptrs);
+    free(decoded);
+    mp_document_free(doc);
+    mp_diag_free(diag);
+    free(text);
+    return 0;
+}

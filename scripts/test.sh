@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian machine:
+#   1. gcc, optimised: unit, schema-conformance, CLI, example and install tests;
+#   2. clang with AddressSanitizer + UndefinedBehaviorSanitizer: the same tests
+#      plus a short libFuzzer run of every parser.
+# Installs its own dependencies. Exits non-zero on the first failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh clang libclang-rt-14-dev llvm
+jobs=$(nproc)
+
+run_config() {
+  local dir=$1; shift
+  echo "=== configuration: $dir ($*)"
+  cmake -S . -B "$dir" "$@" >/dev/null
+  cmake --build "$dir" -j"$jobs"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs"
+}
+
+run_config build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
+CC=clang CXX=clang++ run_config build-asan -DCMAKE_BUILD_TYPE=Debug \
+  -DMP_SANITIZE=address,undefined -DMP_BUILD_FUZZ=ON -DMP_BUILD_BENCH=OFF
+echo "=== all configurations passed"
