@@ -10,5 +10,7 @@
 #include "mparticle/version.h"
 #include "mparticle/model.h"
 #include "mparticle/codec.h"
+#include "mparticle/transport.h"
+#include "mparticle/client.h"
 
 #endif /* MPARTICLE_H */

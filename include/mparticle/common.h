@@ -44,7 +44,11 @@ typedef enum mp_error {
     MP_ERR_RANGE = 9,            /**< a number does not fit the field's type */
     MP_ERR_INVALID = 10,         /**< a batch breaks a rule of the API (see the diagnostics) */
     MP_ERR_IO = 11,              /**< reading or writing a file failed */
-    MP_ERR_LIMIT = 12            /**< an input is larger than a limit of the API or of the library */
+    MP_ERR_LIMIT = 12,           /**< an input is larger than a limit of the API or of the library */
+    MP_ERR_NETWORK = 13,         /**< no HTTP response: refused, reset, DNS or TLS failure */
+    MP_ERR_TIMEOUT = 14,         /**< the exchange took longer than its timeout */
+    MP_ERR_HTTP = 15,            /**< the server answered with a status that is not success */
+    MP_ERR_RATE_LIMITED = 16     /**< not sent: the client is waiting out a 429's Retry-After */
 } mp_error;
 
 /** One-line, static, English description of an error code. Never NULL. Any thread. */

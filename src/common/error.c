@@ -24,6 +24,10 @@ static const error_desc error_descs[] = {
     {"MP_ERR_INVALID", "batch breaks a rule of the Events API"},
     {"MP_ERR_IO", "input/output error"},
     {"MP_ERR_LIMIT", "input exceeds a size or count limit"},
+    {"MP_ERR_NETWORK", "network error: no HTTP response"},
+    {"MP_ERR_TIMEOUT", "timed out"},
+    {"MP_ERR_HTTP", "the server answered with an error status"},
+    {"MP_ERR_RATE_LIMITED", "rate limited: waiting for Retry-After to pass"},
 };
 
 const char *mp_strerror(mp_error err) {
