@@ -165,7 +165,13 @@ typedef struct mp_validate_options {
  * items of <= 512 characters, event names <= 256 characters, action
  * identifiers <= 100); valid UTF-8 and finite numbers; and with
  * opts->historical the rules of §2.4. Output-only and non-schema fields are
- * warnings.
+ * warnings, and so are a batch with no user or device identity and a
+ * session_start without session_id.
+ *
+ * Null counts as missing for a required field, except user_attribute_change
+ * new/old and user_identity_change old, where null is documented. The size
+ * is measured by encoding only when a cheap upper bound passes 128 KB, so
+ * typical batches validate without allocating.
  *
  * `batch_index` is stored in each problem (use -1 or 0 for a lone batch).
  * Returns MP_OK when there is no error (warnings allowed), MP_ERR_INVALID

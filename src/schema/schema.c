@@ -417,7 +417,7 @@ static const mp__field product_fields[] = {
     STR(coupon_code, 0),
     INT(added_to_cart_time_ms, 0),
     DBL(total_product_amount, 0),
-    STRMAP(custom_attributes, MP__F_EVENT_ATTRIBUTES),
+    STRMAP(custom_attributes, MP__F_EVENT_ATTRIBUTES | MP__F_STRINGS_ONLY),
 };
 static OBJECT(product_object, "product", OBJ, product_fields);
 #undef OBJ
@@ -622,8 +622,8 @@ static OBJECT(profile_object, "profile", OBJ, profile_fields);
 #define OBJ mp_user_attribute_change_data
 static const mp__field user_attribute_change_fields[] = {
     STR(user_attribute_name, REQ),
-    FIELD(new_, "new", MP__K_VALUE, REQ, 0, NULL),
-    FIELD(old, "old", MP__K_VALUE, REQ, 0, NULL),
+    FIELD(new_, "new", MP__K_VALUE, REQ | MP__F_NULL_OK, 0, NULL),
+    FIELD(old, "old", MP__K_VALUE, REQ | MP__F_NULL_OK, 0, NULL),
     BOOL(deleted, 0),
     BOOL(is_new_attribute, 0),
 };
@@ -634,7 +634,7 @@ static OBJECT(user_attribute_change_object, "user_attribute_change", OBJ,
 #define OBJ mp_user_identity_change_data
 static const mp__field user_identity_change_fields[] = {
     FIELD(new_, "new", MP__K_OBJECT, REQ, 0, &mp__user_identity_object),
-    FIELD(old, "old", MP__K_OBJECT, REQ, 0, &mp__user_identity_object),
+    FIELD(old, "old", MP__K_OBJECT, REQ | MP__F_NULL_OK, 0, &mp__user_identity_object),
 };
 static OBJECT(user_identity_change_object, "user_identity_change", OBJ,
               user_identity_change_fields);

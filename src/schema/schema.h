@@ -41,7 +41,8 @@ enum {
     MP__F_SCALARS_ONLY = 1u << 5,  /* attribute values must be scalars (no lists) */
     MP__F_USER_ATTRIBUTES = 1u << 6, /* the user-attribute limits apply */
     MP__F_EVENT_ATTRIBUTES = 1u << 7, /* the event-attribute limits apply */
-    MP__F_IP = 1u << 8              /* an IPv4 or IPv6 address */
+    MP__F_IP = 1u << 8,             /* an IPv4 or IPv6 address */
+    MP__F_NULL_OK = 1u << 9         /* required, and null is a documented value (UAC new/old, UIC old) */
 };
 
 typedef struct mp__enum_name {
