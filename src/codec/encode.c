@@ -575,7 +575,13 @@ mp_error mp_encode_batch_to(const mp_batch *batch, char *out, size_t cap, size_t
     if (err == MP_OK)
         *len = b.len;
     if (!b.borrowed) {
-        /* It did not fit: the heap copy only served to measure. */
+        /* The encoder reserves worst cases, so it can move to the heap even
+         * when the result fits; otherwise the heap copy only measured. */
+        if (err == MP_OK && b.len < cap) {
+            memcpy(out, b.data, b.len + 1);
+            mp_free(b.data);
+            return MP_OK;
+        }
         mp_free(b.data);
         return err == MP_OK ? MP_ERR_BUFFER_TOO_SMALL : err;
     }

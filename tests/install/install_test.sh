@@ -18,8 +18,12 @@ export PKG_CONFIG_PATH="$pcdir"
 # shellcheck disable=SC2046
 cc -std=c11 "$src/consumer/consumer.c" $(pkg-config --cflags --libs mparticle) -o "$tmp/pc_consumer"
 LD_LIBRARY_PATH="$(pkg-config --variable=libdir mparticle)" "$tmp/pc_consumer"
+# The static archive with the shared builds of its dependencies (their own
+# static archives are not installed on a normal system).
 # shellcheck disable=SC2046
-cc -std=c11 "$src/consumer/consumer.c" $(pkg-config --static --cflags mparticle) \
-  "$(pkg-config --variable=libdir mparticle)/libmparticle.a" $(pkg-config --static --libs-only-l mparticle | sed 's/-lmparticle//') -o "$tmp/pc_static"
+cc -std=c11 "$src/consumer/consumer.c" $(pkg-config --cflags mparticle) \
+  "$(pkg-config --variable=libdir mparticle)/libmparticle.a" $(pkg-config --libs jansson libcurl) -lm -pthread \
+  -o "$tmp/pc_static"
+"$tmp/pc_static"
 "$tmp/pc_static"
 echo "install test passed"
