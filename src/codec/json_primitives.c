@@ -21,7 +21,17 @@ _Static_assert(sizeof(double) == sizeof(uint64_t), "double must be 64 bits");
 #define MP__EXACT_DOUBLE_OPS 0
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
+/* GCC and Clang builtins and vector types make the hot loops faster; every
+ * use has a plain C11 alternative, which other compilers get. Defining
+ * MP__PORTABLE_C selects the plain versions anywhere, so that tests can
+ * cover them too. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(MP__PORTABLE_C)
+#define MP__GNU_EXTENSIONS 1
+#else
+#define MP__GNU_EXTENSIONS 0
+#endif
+
+#if MP__GNU_EXTENSIONS
 #define MP__LIKELY(x) __builtin_expect(!!(x), 1)
 #define MP__UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
@@ -40,30 +50,14 @@ static const char digit_pairs[200] = {
     "8081828384858687888990919293949596979899"};
 
 static const uint64_t pow10_u64[20] = {
-    1u,
-    10u,
-    100u,
-    1000u,
-    10000u,
-    100000u,
-    1000000u,
-    10000000u,
-    100000000u,
-    1000000000u,
-    10000000000u,
-    100000000000u,
-    1000000000000u,
-    10000000000000u,
-    100000000000000u,
-    1000000000000000u,
-    10000000000000000u,
-    100000000000000000u,
-    1000000000000000000u,
-    10000000000000000000u,
-};
+    1u,                 10u,                 100u,                 1000u,
+    10000u,             100000u,             1000000u,             10000000u,
+    100000000u,         1000000000u,         10000000000u,         100000000000u,
+    1000000000000u,     10000000000000u,     100000000000000u,     1000000000000000u,
+    10000000000000000u, 100000000000000000u, 1000000000000000000u, 10000000000000000000u};
 
 static unsigned decimal_digits(uint64_t u) {
-#if defined(__GNUC__) || defined(__clang__)
+#if MP__GNU_EXTENSIONS
     /* log10 from log2 (1233/4096 ~ log10(2)), then one compare to fix the
      * estimate. Counting 0 as 1 gives it its one digit and keeps clz defined. */
     uint64_t x = u | 1u;
@@ -78,21 +72,41 @@ static unsigned decimal_digits(uint64_t u) {
 #endif
 }
 
-/* Writes exactly `len` digits of u, which must have exactly that many (or
- * fewer, in which case the rest are leading zeros). */
+static void put_pair(char *p, uint32_t v) {
+    memcpy(p, digit_pairs + 2 * v, 2);
+}
+
+/* Exactly 8 digits of v < 10^8. The two halves have no data dependency on
+ * each other, so the CPU overlaps their multiplies. */
+static void put_8_digits(char *p, uint32_t v) {
+    uint32_t hi = v / 10000, lo = v % 10000;
+    put_pair(p, hi / 100);
+    put_pair(p + 2, hi % 100);
+    put_pair(p + 4, lo / 100);
+    put_pair(p + 6, lo % 100);
+}
+
+/* Writes u right-aligned in exactly `len` characters, padding with leading
+ * zeros; len must be at least the number of digits of u. Splitting off
+ * 8-digit chunks keeps most of the work in cheap 32-bit arithmetic. */
 static void put_digits(char *out, uint64_t u, unsigned len) {
     char *p = out + len;
-    while (u >= 100) {
-        unsigned r = (unsigned)(u % 100);
-        u /= 100;
-        p -= 2;
-        memcpy(p, digit_pairs + 2 * r, 2);
+    while (u >= 100000000u) {
+        p -= 8;
+        put_8_digits(p, (uint32_t)(u % 100000000u));
+        u /= 100000000u;
     }
-    if (u >= 10) {
+    uint32_t v = (uint32_t)u;
+    while (v >= 100) {
         p -= 2;
-        memcpy(p, digit_pairs + 2 * u, 2);
+        put_pair(p, v % 100);
+        v /= 100;
+    }
+    if (v >= 10) {
+        p -= 2;
+        put_pair(p, v);
     } else {
-        *--p = (char)('0' + u);
+        *--p = (char)('0' + v);
     }
     while (p > out)
         *--p = '0';
@@ -100,15 +114,6 @@ static void put_digits(char *out, uint64_t u, unsigned len) {
 
 static char *put_u64(char *out, uint64_t u) {
     unsigned len = decimal_digits(u);
-    put_digits(out, u, len);
-    return out + len;
-}
-
-/* Zero-padded on the left to `width`, as the fraction of a fixed number needs. */
-static char *put_u64_width(char *out, uint64_t u, unsigned width) {
-    unsigned len = decimal_digits(u);
-    if (len < width)
-        len = width;
     put_digits(out, u, len);
     return out + len;
 }
@@ -142,21 +147,34 @@ static const double pow10_dbl[23] = {
  *
  * Why it is exact: n and 10^k are exact doubles, so the correctly rounded
  * IEEE quotient equals what strtod makes of the decimal n*10^-k; equality
- * with a therefore proves the round trip. Why it finds the shortest: a
- * decimal with k fraction digits that reads back as a lies within half an
- * ulp of a, i.e. within 1/8 of a*10^k (as a*10^k < 2^50), and the product
- * is off by at most 1/16, so rounding the product always lands on it; the
- * first k that works has the fewest digits, and it is the nearest such
- * decimal, as a shortest-round-trip formatter must pick. */
+ * with a therefore proves the round trip.
+ *
+ * Why it finds the shortest: a decimal with k fraction digits that reads
+ * back as a is within half an ulp of a, i.e. within a*10^k * 2^-53 of the
+ * exact a*10^k, which is below 1/8 as a*10^k < 2^50; the rounded product is
+ * off by at most 1/16 more, so rounding it always lands on that decimal.
+ * The first k that works has the fewest digits, and it is the nearest such
+ * decimal, as a shortest-round-trip formatter must pick.
+ *
+ * The same bound makes a cheap filter: a candidate further than
+ * scaled * 2^-50 (twice the worst case) from the product cannot read back,
+ * so the division, the slow part, is mostly done once, for the answer. */
 static int shortest_fixed(double a, uint64_t *n_out) {
     for (int k = 0; k < 23; k++) {
         double scaled = a * pow10_dbl[k];
         if (scaled >= MP__FAST_LIMIT)
             break;
-        uint64_t n = (uint64_t)scaled;
-        if (scaled - (double)n >= 0.5)
+        /* Signed conversions: a single instruction on common targets, and
+         * scaled < 2^50 fits. */
+        uint64_t n = (uint64_t)(int64_t)scaled;
+        double off = scaled - (double)(int64_t)n;
+        if (off >= 0.5) {
             n++;
-        double back = (double)n / pow10_dbl[k];
+            off = 1.0 - off;
+        }
+        if (n == 0 || off > scaled * 0x1p-50)
+            continue;
+        double back = (double)(int64_t)n / pow10_dbl[k];
         if (back == a) {
             *n_out = n;
             return k;
@@ -165,18 +183,21 @@ static int shortest_fixed(double a, uint64_t *n_out) {
     return -1;
 }
 
+/* n / 10^k in plain notation. The digits are written one place to the right,
+ * zero-padded so that there is always an integer digit, and the integer part
+ * (usually one to three digits) is then moved left to make room for the '.'
+ * -- cheaper than splitting n with a 64-bit division. */
 static size_t write_fixed(char *out, uint64_t n, int k) {
-    char *o = out;
     if (k == 0)
-        return (size_t)(put_u64(o, n) - out);
-    /* n < 10^15, so for k >= 15 the integer part is 0 (and 10^k may not fit). */
-    uint64_t scale = k < 15 ? pow10_u64[k] : 0;
-    uint64_t ip = k < 15 ? n / scale : 0;
-    uint64_t frac = k < 15 ? n % scale : n;
-    o = put_u64(o, ip);
-    *o++ = '.';
-    o = put_u64_width(o, frac, (unsigned)k);
-    return (size_t)(o - out);
+        return (size_t)(put_u64(out, n) - out);
+    unsigned nd = decimal_digits(n);
+    unsigned width = nd > (unsigned)k ? nd : (unsigned)k + 1;
+    put_digits(out + 1, n, width);
+    unsigned int_len = width - (unsigned)k;
+    for (unsigned i = 0; i < int_len; i++)
+        out[i] = out[i + 1];
+    out[int_len] = '.';
+    return width + 1;
 }
 
 /* A decimal d[0].d[1]..d[nd-1] x 10^exp10. */
@@ -216,10 +237,10 @@ static int round_to_digits(double a, int p, sci_decimal *r) {
     return 1;
 }
 
-/* Does r read back as a? The probe is written as an integer mantissa with
- * an exponent ("19999e-3") so that strtod never meets a radix character and
+/* What strtod makes of r. The text is written as an integer mantissa with
+ * an exponent ("1999e-2") so that strtod never meets a radix character and
  * so never depends on the locale. */
-static int reads_back(const sci_decimal *r, double a) {
+static double read_back(const sci_decimal *r) {
     char buf[40];
     char *o = buf;
     memcpy(o, r->d, (size_t)r->nd);
@@ -232,17 +253,44 @@ static int reads_back(const sci_decimal *r, double a) {
     }
     o = put_u64(o, (uint64_t)e);
     *o = '\0';
-    return strtod(buf, NULL) == a;
+    return strtod(buf, NULL);
 }
 
-/* Whether "the p-digit rounding reads back" can only flip from false to true
- * as p grows. The nearest (p+1)-digit decimal is never farther from a than
- * the nearest p-digit one (the p-digit grid is part of the finer one), and
- * the set of decimals reading back as a is an interval centred on a -- except
- * at a power of two above the smallest normal, where the gap below is half
- * the gap above, so a closer decimal on the other side can fall out. */
+/* Whether "the nearest p-digit decimal reads back" can only flip from false
+ * to true as p grows, and is then the same as "some p-digit decimal reads
+ * back". The decimals that read back as a form an interval centred on a,
+ * and the nearest (p+1)-digit decimal is never farther from a than the
+ * nearest p-digit one (the p-digit grid is part of the finer one). The
+ * exception is a power of two above the smallest normal, where the gap
+ * below is half the gap above: there the nearest decimal, below, can miss
+ * while the one above still reads back. */
 static int roundtrip_is_monotonic(uint64_t bits) {
     return (bits & 0x000FFFFFFFFFFFFFu) != 0 || (bits >> 52) <= 1;
+}
+
+/* The p-digit decimal next to r, one unit in the last place up or down. */
+static void step_last_digit(sci_decimal *r, int up) {
+    int i = r->nd - 1;
+    if (up) {
+        while (i >= 0 && r->d[i] == '9')
+            r->d[i--] = '0';
+        if (i >= 0) {
+            r->d[i]++;
+        } else {
+            r->d[0] = '1'; /* 99..9 + 1 = 100..0: one more power of ten */
+            r->exp10++;
+        }
+        return;
+    }
+    while (i >= 0 && r->d[i] == '0')
+        r->d[i--] = '9';
+    r->d[i]--; /* r has a non-zero leading digit, so i >= 0 here */
+    if (r->d[0] == '0') {
+        /* 100..0 - 1 unit: the p-digit grid below a power of ten is ten
+         * times finer, so the neighbour is 99..9 one power of ten down. */
+        memset(r->d, '9', (size_t)r->nd);
+        r->exp10--;
+    }
 }
 
 /* The correctly rounded p-digit decimal of a, derived from r17, its
@@ -265,23 +313,17 @@ static int shorten(double a, const sci_decimal *r17, int p, sci_decimal *r) {
             return round_to_digits(a, p, r);
         up = 1;
     }
-    if (up) {
-        int i = p - 1;
-        while (i >= 0 && r->d[i] == '9')
-            r->d[i--] = '0';
-        if (i >= 0) {
-            r->d[i]++;
-        } else {
-            r->d[0] = '1'; /* 99..9 rounded up to 100..0: one more power of ten */
-            r->exp10++;
-        }
-    }
+    if (up)
+        step_last_digit(r, 1);
     return 1;
 }
 
-/* The shortest correctly rounded decimal of a (> 0, finite) that reads back
- * as a, i.e. the first p in min_p..17 that round-trips. Binary search when
- * that property is monotonic in p, a plain scan otherwise. The 17-digit
+/* The shortest decimal that reads back as a (> 0, finite), nearest to a
+ * among those as short; min_p says how many digits it has at least. When
+ * round-tripping is monotonic in the number of digits p, that is the nearest
+ * p-digit decimal for the least p that works, found by binary search. At a
+ * power of two each p is tried in turn, and if its nearest decimal misses,
+ * so does the other p-digit decimal on the far side of a. The 17-digit
  * rounding always round-trips. Returns 0 only if the C library misbehaves. */
 static int shortest_sci(double a, uint64_t bits, int min_p, sci_decimal *best) {
     sci_decimal r17, probe;
@@ -294,7 +336,7 @@ static int shortest_sci(double a, uint64_t bits, int min_p, sci_decimal *best) {
             int mid = lo + (hi - lo) / 2;
             if (!shorten(a, &r17, mid, &probe))
                 return 0;
-            if (reads_back(&probe, a)) {
+            if (read_back(&probe) == a) {
                 *best = probe;
                 hi = mid;
             } else {
@@ -306,7 +348,12 @@ static int shortest_sci(double a, uint64_t bits, int min_p, sci_decimal *best) {
     for (int p = min_p; p < MP__MAX_SIG_DIGITS; p++) {
         if (!shorten(a, &r17, p, &probe))
             return 0;
-        if (reads_back(&probe, a)) {
+        double back = read_back(&probe);
+        if (back != a) {
+            step_last_digit(&probe, back < a);
+            back = read_back(&probe);
+        }
+        if (back == a) {
             *best = probe;
             return 1;
         }
@@ -411,11 +458,9 @@ static uint64_t load64(const unsigned char *p) {
 /* Index (in memory order) of the first byte whose high bit is set in a mask
  * of high bits; the mask must be non-zero. */
 static size_t first_flagged(uint64_t mask) {
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && \
-    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#if MP__GNU_EXTENSIONS && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     return (size_t)__builtin_ctzll(mask) >> 3;
-#elif (defined(__GNUC__) || defined(__clang__)) && defined(__BYTE_ORDER__) && \
-    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#elif MP__GNU_EXTENSIONS && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
     return (size_t)__builtin_clzll(mask) >> 3;
 #else
     unsigned char b[8];
@@ -485,13 +530,16 @@ int mp__utf8_valid(const char *s, size_t n, size_t *bad_offset) {
         i = skip_ascii(p, i, n);
         if (i == n)
             return 1;
-        size_t len = utf8_sequence(p + i, n - i);
-        if (len == 0) {
-            if (bad_offset != NULL)
-                *bad_offset = i;
-            return 0;
-        }
-        i += len;
+        /* Non-ASCII comes in runs; stay here while it lasts. */
+        do {
+            size_t len = utf8_sequence(p + i, n - i);
+            if (len == 0) {
+                if (bad_offset != NULL)
+                    *bad_offset = i;
+                return 0;
+            }
+            i += len;
+        } while (i < n && p[i] >= 0x80);
     }
 }
 
@@ -509,7 +557,7 @@ size_t mp__utf8_length(const char *s, size_t n) {
         i += 8;
     }
     for (; i < n; i++)
-        continuations += is_continuation(p[i]);
+        continuations += (size_t)is_continuation(p[i]);
     return n - continuations;
 }
 
@@ -517,31 +565,58 @@ size_t mp__utf8_length(const char *s, size_t n) {
 /* JSON string escaping                                                      */
 
 /* High bit set in each byte of w that is a control character, '"', '\\' or
- * non-ASCII, i.e. that needs more than a plain copy. Exact per byte: every
- * addition stays below 0x100 within its byte, so nothing carries across. */
+ * non-ASCII, i.e. that needs more than a plain copy. Working on the low 7
+ * bits of each byte keeps every sum below 0x100, so no carry crosses into
+ * the next byte and the answer is exact for every byte, not just the first.
+ * Bytes >= 0x80 may look like a quote or a backslash in their low bits, but
+ * they are flagged anyway. */
 static uint64_t needs_work(uint64_t w) {
-    /* (b & 0x7F) + 0x60 reaches 0x80 iff (b & 0x7F) >= 0x20. */
-    uint64_t control = ~((w & MP__LOW7) + 0x60 * MP__ONES);
-    /* Zero-byte test: (x & 0x7F) + 0x7F reaches 0x80 iff the low bits are
-     * non-zero, and x itself covers the high bit. */
-    uint64_t q = w ^ ('"' * MP__ONES);
-    uint64_t quote = ~(((q & MP__LOW7) + MP__LOW7) | q);
-    uint64_t b = w ^ ('\\' * MP__ONES);
-    uint64_t backslash = ~(((b & MP__LOW7) + MP__LOW7) | b);
-    return (w | control | quote | backslash) & MP__HIGHS;
+    uint64_t t = w & MP__LOW7;
+    uint64_t printable = t + 0x60 * MP__ONES;           /* >= 0x20 */
+    uint64_t not_quote = (t ^ ('"' * MP__ONES)) + MP__LOW7; /* != '"' */
+    uint64_t not_backslash = (t ^ ('\\' * MP__ONES)) + MP__LOW7;
+    return (w | ~(printable & not_quote & not_backslash)) & MP__HIGHS;
 }
 
-/* Copies the clean run starting at s[i] to o and returns its length. Whole
- * words are stored before they are checked: the output bound of 6 bytes per
- * input byte leaves room for them, and anything past the run is overwritten
- * by what comes next. */
+/* Copies 16 bytes from s to o and returns their needs_work() masks in
+ * memory order. The block is loaded once, before the store, as o might
+ * alias s for all the compiler knows. GCC and Clang turn the formula on a
+ * two-lane vector into SSE2 or NEON code, about 1.5x faster than two scalar
+ * words, which neither compiler vectorises well by itself. */
+#if MP__GNU_EXTENSIONS
+typedef uint64_t u64x2 __attribute__((vector_size(16)));
+
+static void copy_check_16(char *o, const unsigned char *s, uint64_t *m0, uint64_t *m1) {
+    u64x2 w;
+    memcpy(&w, s, sizeof w);
+    memcpy(o, &w, sizeof w);
+    u64x2 t = w & MP__LOW7;
+    u64x2 printable = t + 0x60 * MP__ONES;
+    u64x2 not_quote = (t ^ ('"' * MP__ONES)) + MP__LOW7;
+    u64x2 not_backslash = (t ^ ('\\' * MP__ONES)) + MP__LOW7;
+    u64x2 m = (w | ~(printable & not_quote & not_backslash)) & MP__HIGHS;
+    *m0 = m[0];
+    *m1 = m[1];
+}
+#else
+static void copy_check_16(char *o, const unsigned char *s, uint64_t *m0, uint64_t *m1) {
+    uint64_t w0 = load64(s), w1 = load64(s + 8);
+    memcpy(o, &w0, 8);
+    memcpy(o + 8, &w1, 8);
+    *m0 = needs_work(w0);
+    *m1 = needs_work(w1);
+}
+#endif
+
+/* Copies the clean run starting at s[i] to o and returns its length. Input
+ * is stored before it is checked: the output bound of 6 bytes per input byte
+ * leaves room for whole blocks, and whatever lands past the run is
+ * overwritten by what comes next. */
 static size_t copy_clean_run(char *o, const unsigned char *s, size_t i, size_t n) {
     size_t start = i;
     while (n - i >= 16) {
-        uint64_t w0 = load64(s + i), w1 = load64(s + i + 8);
-        uint64_t m0 = needs_work(w0), m1 = needs_work(w1);
-        memcpy(o + (i - start), &w0, 8);
-        memcpy(o + (i - start) + 8, &w1, 8);
+        uint64_t m0, m1;
+        copy_check_16(o + (i - start), s + i, &m0, &m1);
         if ((m0 | m1) != 0)
             return i - start + (m0 != 0 ? first_flagged(m0) : 8 + first_flagged(m1));
         i += 16;
@@ -600,21 +675,26 @@ size_t mp__json_escape(char *out, const char *s, size_t n, size_t *bad_offset) {
         i += run;
         if (i == n)
             break;
-        unsigned char c = p[i];
-        if (c < 0x80) {
-            o = write_ascii_escape(o, c);
+        if (p[i] < 0x80) {
+            o = write_ascii_escape(o, p[i]);
             i++;
             continue;
         }
-        size_t len = utf8_sequence(p + i, n - i);
-        if (len == 0) {
-            if (bad_offset != NULL)
-                *bad_offset = i;
-            return SIZE_MAX;
-        }
-        memcpy(o, p + i, len);
-        o += len;
-        i += len;
+        /* Non-ASCII text comes in runs (words of another script), so stay
+         * here while it lasts instead of going back to the ASCII scan. */
+        do {
+            size_t len = utf8_sequence(p + i, n - i);
+            if (len == 0) {
+                if (bad_offset != NULL)
+                    *bad_offset = i;
+                return SIZE_MAX;
+            }
+            /* Byte by byte: a memcpy of a variable 2 to 4 bytes is a call. */
+            for (size_t j = 0; j < len; j++)
+                o[j] = (char)p[i + j];
+            o += len;
+            i += len;
+        } while (i < n && p[i] >= 0x80);
     }
     return (size_t)(o - out);
 }

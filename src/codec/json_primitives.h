@@ -23,8 +23,11 @@ size_t mp__fmt_int64(char *out, int64_t v);
  * exponent and no leading zeros ("1e-7", "1.5e-7", "1e+21"). Among equally
  * short decimals the one nearest to v is chosen. 0 is "0", -0.0 is "-0".
  * out must have room for 32 bytes. Returns the length (no NUL), or 0 if v is
- * NaN or infinite, in which case nothing is written. Locale-independent and
- * thread-safe. */
+ * NaN or infinite, in which case nothing is written. Values that need more
+ * than 15 significant digits, or are outside [1e-6, 1e15), go through the C
+ * library's snprintf and strtod (a radix-free use of them, so still
+ * locale-independent); should those ever fail, 0 is returned too.
+ * Thread-safe. */
 size_t mp__fmt_double(char *out, double v);
 
 /* Validates UTF-8 per RFC 3629: no overlongs, no surrogates (U+D800..DFFF),
@@ -38,7 +41,8 @@ size_t mp__fmt_double(char *out, double v);
 int mp__utf8_valid(const char *s, size_t n, size_t *bad_offset);
 
 /* Number of code points in valid UTF-8 s[0..n): the count of bytes that are
- * not continuation bytes (10xxxxxx). Meaningless for invalid input. */
+ * not continuation bytes (10xxxxxx), which is also what it returns for
+ * invalid input. */
 size_t mp__utf8_length(const char *s, size_t n);
 
 /* JSON-escapes s[0..n) into out, without surrounding quotes, validating

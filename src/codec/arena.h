@@ -1,0 +1,45 @@
+/* A bump allocator for memory that lives and dies together (a decoded
+ * document): allocation is a pointer increment, freeing is one pass over a
+ * short list of chunks. Not thread-safe; one arena per owner. */
+#ifndef MP_CODEC_ARENA_H
+#define MP_CODEC_ARENA_H
+
+#include <stddef.h>
+
+/* Where the arena gets its chunks. The decoder passes jansson's current
+ * functions (json_get_alloc_funcs) so that an application that routes
+ * jansson's memory routes the document's memory too. */
+typedef void *(*mp__malloc_fn)(size_t);
+typedef void (*mp__free_fn)(void *);
+
+struct mp__arena_chunk;
+
+typedef struct mp__arena {
+    struct mp__arena_chunk *head; /* the chunk being filled, then older ones */
+    char *cur;                    /* next free byte of head */
+    char *end;                    /* one past head's last byte */
+    size_t next_size;             /* size of the next regular chunk */
+    size_t footprint;             /* bytes obtained from malloc_fn */
+    mp__malloc_fn malloc_fn;
+    mp__free_fn free_fn;
+} mp__arena;
+
+/* An empty arena; allocates nothing until the first request. */
+void mp__arena_init(mp__arena *a, mp__malloc_fn malloc_fn, mp__free_fn free_fn);
+
+/* Frees every chunk. The arena can be reused after another init. */
+void mp__arena_free(mp__arena *a);
+
+/* Allocates and zeroes count * size bytes aligned for any model struct.
+ * NULL on overflow or when out of memory. count may be 0: then the result
+ * is a valid, non-NULL, unique pointer to nothing. */
+void *mp__arena_calloc(mp__arena *a, size_t count, size_t size);
+
+/* Copies s[0..n) and a NUL into the arena (no alignment). NULL when out of
+ * memory. */
+char *mp__arena_strndup(mp__arena *a, const char *s, size_t n);
+
+/* Total bytes obtained from malloc_fn, for measurements. */
+size_t mp__arena_footprint(const mp__arena *a);
+
+#endif
