@@ -69,7 +69,7 @@ typedef struct mp_client_options {
      * (api.md §1.4), so servers relaying user traffic may prefer "".
      */
     const char *user_agent;
-    /** Extra request headers, each "Name: value". */
+    /** Extra request headers, each "Name: value" (not Authorization or Content-Type). */
     const char *const *headers;
     size_t header_count;
     /** Attempts per call, the first included; 0 = 5; 1 = no retries. */
@@ -82,9 +82,11 @@ typedef struct mp_client_options {
     long retry_total_ms;
     /** Retry-After values are capped at this; 0 = 120 000 ms. */
     long retry_after_max_ms;
-    /** 1 = do not validate batches before sending (encoding errors still stop a call). */
+    /** 1 = do not validate batches before sending (encoding errors still stop a call;
+     *  historical uploads are always validated, since their rules are the point). */
     int skip_validation;
-    /** The HTTP transport; NULL = libcurl configured by `curl`. The client takes ownership (calls destroy). */
+    /** The HTTP transport; NULL = libcurl configured by `curl`. mp_client_new() takes ownership
+     *  (destroy is called by mp_client_free(), or at once if mp_client_new() fails). */
     const mp_transport *transport;
     /** Options of the libcurl transport when `transport` is NULL; NULL = defaults. */
     const mp_curl_options *curl;
@@ -113,7 +115,10 @@ typedef struct mp_result {
     mp_error error;      /**< MP_OK when accepted */
     mp_outcome outcome;
     int status;          /**< HTTP status of the last attempt; 0 if no response */
-    int attempts;        /**< requests actually sent */
+    /** Attempts made. libcurl itself resends a request once when a reused
+     *  keep-alive connection turns out dead before any answer, so the server
+     *  may see more requests than this; source_request_id makes that harmless. */
+    int attempts;
     /** How long to wait before sending again (ms): Retry-After of the last response (capped),
      *  or the time left on the rate-limit gate; -1 if not known. */
     int64_t retry_after_ms;

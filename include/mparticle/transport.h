@@ -66,11 +66,18 @@ MP_API const char *mp_http_response_body(const mp_http_response *resp, size_t *l
  * received, whatever its status; MP_ERR_TIMEOUT when the exchange took
  * longer than req->timeout_ms (or connecting longer than
  * req->connect_timeout_ms); MP_ERR_NETWORK for any other failure (refused,
- * reset, DNS, TLS), with a one-line reason in errbuf (always NUL-terminated).
+ * reset, DNS, TLS); MP_ERR_INVALID_ARGUMENT, before anything is sent, for a
+ * request that cannot be sent as given (a URL that is not http(s) or is
+ * malformed, a header name that is not a token or a value with CR or LF, a
+ * Content-Length or Transfer-Encoding header, a timeout <= 0); MP_ERR_NOMEM.
+ * errbuf gets a one-line reason on every failure and "" on success
+ * (NUL-terminated when errbuf_size > 0). Only MP_ERR_NETWORK and
+ * MP_ERR_TIMEOUT are retried by the client.
  * It is called concurrently from every thread that uses the client, so it
  * must be thread-safe.
  *
- * destroy(user_data), if not NULL, is called once by mp_client_free().
+ * destroy(user_data), if not NULL, is called once by mp_client_free(); it
+ * must not be called while a send() is in flight.
  */
 typedef struct mp_transport {
     mp_error (*send)(void *user_data, const mp_http_request *req, mp_http_response *resp,
@@ -87,14 +94,19 @@ typedef struct mp_curl_options {
     const char *ca_bundle;
     /** Set to 1 to turn off TLS peer and host verification. Never do this in production. */
     int insecure_disable_tls_verification;
-    /** Connections kept for reuse (keep-alive); 0 = 16. */
+    /** Idle connections kept for reuse (keep-alive), one per handle; 0 = 16; < 0 is
+     *  MP_ERR_INVALID_ARGUMENT. More concurrent calls than this still work, on extra
+     *  connections closed after use. */
     int max_idle_connections;
 } mp_curl_options;
 
 /**
  * Creates the libcurl transport: keep-alive connections reused across
  * calls and threads, HTTP/2 over TLS where the server offers it, TLS
- * verified, no signals (safe in threaded programs). Free it by calling
+ * verified, no signals (safe in threaded programs). A request goes out with
+ * exactly the caller's headers plus Host and Content-Length: no User-Agent,
+ * Accept, Content-Type or Expect of libcurl's own. Redirects are not
+ * followed: a POST must not be re-sent somewhere else. Free it by calling
  * out->destroy(out->user_data), or hand it to a client, which does.
  * MP_ERR_NOMEM, or MP_ERR_INVALID_ARGUMENT when libcurl lacks a feature.
  * Any thread.
