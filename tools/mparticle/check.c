@@ -206,6 +206,8 @@ int cli_check_input(cli_checker *ck, const cli_input *in) {
     }
 
     int rc = walk_document(ck, doc, &pd);
+    if (ck->on_input_done && rc != CLI_EXIT_ERROR)
+        rc = worse(rc, ck->on_input_done(ck, ck->ctx));
     if (err != MP_OK || mp_diag_error_count(diag) > 0) {
         rc = worse(rc, CLI_EXIT_INVALID);
         /* The decoder promises a problem for every failure; if it ever

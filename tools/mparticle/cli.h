@@ -156,6 +156,10 @@ struct cli_checker;
 typedef int (*cli_batch_fn)(struct cli_checker *ck, const mp_batch *batch, long index,
                             void *ctx);
 
+/* Called once per input after on_batch saw all its batches, while they are
+ * still valid (the document is freed after it returns); returns a cli_exit. */
+typedef int (*cli_input_done_fn)(struct cli_checker *ck, void *ctx);
+
 typedef struct cli_checker {
     const char *command;  /* for messages on stderr */
     FILE *problems;       /* where problem lines go (stdout for validate) */
@@ -163,6 +167,7 @@ typedef struct cli_checker {
     /* Validation options, or NULL to stop after decoding. */
     const mp_validate_options *validate;
     cli_batch_fn on_batch; /* may be NULL */
+    cli_input_done_fn on_input_done; /* may be NULL */
     void *ctx;
     /* Set by cli_check_input() for the input being processed. */
     const char *file;
