@@ -1,0 +1,28 @@
+/* Deduplication by source_request_id per API key (api.md §2.5), in
+ * bounded memory. */
+#ifndef MP_SERVE_DEDUP_H
+#define MP_SERVE_DEDUP_H
+
+#include <stddef.h>
+
+typedef struct srv_dedup srv_dedup;
+
+/*
+ * A set that remembers at most `capacity` (>= 1) ids and at most
+ * `max_bytes` bytes of them; past either, the oldest ids are forgotten
+ * first (FIFO), so an id sent again after that many others is accepted
+ * again. NULL when out of memory. Not thread-safe: the caller locks.
+ */
+srv_dedup *srv_dedup_new(size_t capacity, size_t max_bytes);
+void srv_dedup_free(srv_dedup *d);
+
+/*
+ * Adds the pair (api_key, id). Returns 1 if it was already there (a
+ * duplicate), 0 if it was added, -1 when out of memory (nothing added).
+ */
+int srv_dedup_add(srv_dedup *d, const char *api_key, const char *id);
+
+/* Number of ids remembered. */
+size_t srv_dedup_count(const srv_dedup *d);
+
+#endif
