@@ -2,11 +2,17 @@
  * The Full Example of mParticle's Go SDK documentation, in C.
  *
  * One batch for one user: identities, a data plan, device information, user
- * attributes, a custom event, a screen view and a purchase. It is validated
- * against the Events API's rules and encoded to the JSON body of
- * POST /v2/events, which is printed on stdout.
+ * attributes, a custom event, a screen view and a purchase, uploaded to
+ * POST /v2/events with the SDK's client.
+ *
+ * Credentials come from MPARTICLE_API_KEY and MPARTICLE_API_SECRET; the
+ * destination is MPARTICLE_BASE_URL if set (scripts/example.sh points it at
+ * a local `mparticle serve`), else the pod named by the key's prefix.
+ * With --print the JSON body is printed instead of sent.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include <mparticle.h>
@@ -25,7 +31,39 @@ static void print_problems(const mp_diag *diag) {
     }
 }
 
-int main(void) {
+/* Sends the batch with the client; returns 0 when mParticle accepted it. */
+static int upload(const mp_batch *batch) {
+    mp_client_options options = {.base_url = getenv("MPARTICLE_BASE_URL")};
+    mp_client *client = NULL;
+    mp_diag *diag = mp_diag_new();
+    mp_result result = {0};
+    int status = 1;
+    if (!diag || mp_client_new(&options, &client, diag) != MP_OK) {
+        print_problems(diag);
+        goto out;
+    }
+    mp_error err = mp_client_upload(client, batch, &result, diag);
+    if (err == MP_OK && result.status == 202) {
+        printf("Upload successful\n");
+        printf("source_request_id: %s\n", result.source_request_id);
+        status = 0;
+    } else {
+        fprintf(stderr, "Error while uploading!\nstatus: %d (%s)\n", result.status, mp_strerror(err));
+        if (result.transport_error[0])
+            fprintf(stderr, "transport: %s\n", result.transport_error);
+        for (size_t i = 0; i < result.error_count; i++)
+            fprintf(stderr, "%s: %s\n", result.errors[i].code, result.errors[i].message);
+        print_problems(diag);
+    }
+out:
+    mp_result_clear(&result);
+    mp_client_free(client);
+    mp_diag_free(diag);
+    return status;
+}
+
+int main(int argc, char **argv) {
+    int print_only = argc > 1 && strcmp(argv[1], "--print") == 0;
     int64_t now = now_ms();
 
     /* Set user identities. */
@@ -92,6 +130,9 @@ int main(void) {
         .user_attributes = MP_LIST(mp_attribute_list, user_attributes),
         .events = MP_LIST(mp_event_list, events),
     };
+
+    if (!print_only)
+        return upload(&batch);
 
     int status = 1;
     mp_diag *diag = mp_diag_new();

@@ -2,22 +2,28 @@
 # The whole test suite, on a fresh Debian machine:
 #   1. gcc, optimised: unit, schema-conformance, CLI, example and install tests;
 #   2. clang with AddressSanitizer + UndefinedBehaviorSanitizer: the same tests
-#      plus a short libFuzzer run of every parser.
+#      plus a short libFuzzer run of every parser;
+#   3. clang with ThreadSanitizer: the tests of everything that runs threads
+#      (client, transport, serve).
 # Installs its own dependencies. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh clang libclang-rt-14-dev llvm
 jobs=$(nproc)
 
+# run_config DIR CTEST_REGEX CMAKE_ARGS...: configure, build, run the tests
+# whose names match the regex ("" = all).
 run_config() {
-  local dir=$1; shift
+  local dir=$1 regex=$2; shift 2
   echo "=== configuration: $dir ($*)"
   cmake -S . -B "$dir" "$@" >/dev/null
   cmake --build "$dir" -j"$jobs"
-  ctest --test-dir "$dir" --output-on-failure -j"$jobs"
+  ctest --test-dir "$dir" --output-on-failure -j"$jobs" ${regex:+-R "$regex"}
 }
 
-run_config build-test -DCMAKE_BUILD_TYPE=RelWithDebInfo
-CC=clang CXX=clang++ run_config build-asan -DCMAKE_BUILD_TYPE=Debug \
+run_config build-test "" -DCMAKE_BUILD_TYPE=RelWithDebInfo
+CC=clang CXX=clang++ run_config build-asan "" -DCMAKE_BUILD_TYPE=Debug \
   -DMP_SANITIZE=address,undefined -DMP_BUILD_FUZZ=ON -DMP_BUILD_BENCH=OFF
+CC=clang CXX=clang++ run_config build-tsan "client|transport|serve" -DCMAKE_BUILD_TYPE=Debug \
+  -DMP_SANITIZE=thread -DMP_BUILD_BENCH=OFF -DMP_BUILD_EXAMPLES=OFF
 echo "=== all configurations passed"
