@@ -99,15 +99,22 @@ MP_API mp_error mp_encode_batch_to(const mp_batch *batch, char *out, size_t cap,
 typedef struct mp_document mp_document;
 
 /**
- * Decodes `json[0..len)`: one batch object, a JSON array of batches, or
- * NDJSON (one batch per line; blank lines are skipped).
+ * Decodes `json[0..len)`: one batch object (pretty-printed or not), a JSON
+ * array of batches, or NDJSON / concatenated objects (a record starts at a
+ * line that begins with '{'; blank lines and a UTF-8 BOM are skipped; empty
+ * input gives a document with no batch).
  *
  * Every field and event type is read into the models of model.h; JSON null
  * becomes the null state of the field (MP_NULLED, MP_STRING_NULL,
  * MP_NULL_OF). Problems go to `diag` with the batch index and JSON path:
  * malformed JSON (with line and column), a value of the wrong type, a string
  * that is not one of an enum's values, an unknown event_type, an integer
- * outside int64 or a number outside double. Unknown keys are warnings.
+ * outside int64 or a number outside double. Unknown keys are warnings
+ * (code MP_ERR_INVALID). An integer beyond int64 is MP_ERR_RANGE in an
+ * integer field and a double elsewhere (Go, JavaScript and
+ * mp_encode_batch() write 1e20 as 100000000000000000000); "-0" is -0.0 in a
+ * double field. List and map elements that cannot be represented are left
+ * out and reported.
  * A batch with an error still appears in the document with the bad fields
  * left absent, and mp_document_batch_ok() says it failed. In NDJSON a syntax
  * error spoils only its own line.
