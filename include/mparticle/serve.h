@@ -150,7 +150,11 @@ typedef struct mp_serve_options {
     unsigned max_connections;
     /** Seconds a connection may stay idle (no bytes received or sent) before the server closes it. 0 = 10. */
     unsigned connection_timeout_s;
-    /** Most source_request_ids remembered for deduplication; the oldest is forgotten first. 0 = 100000. */
+    /**
+     * Most source_request_ids remembered for deduplication (also bounded to
+     * 32 MB of ids); the oldest is forgotten first, and a forgotten id is
+     * accepted again. 0 = 100000.
+     */
     size_t dedup_capacity;
 
     /**
@@ -164,14 +168,15 @@ typedef struct mp_serve_options {
 } mp_serve_options;
 
 /**
- * A snapshot of the server's counters (mp_serve_stats()). Requests are HTTP
+ * A snapshot of the server's counters (mp_serve_stats_get()). Requests are HTTP
  * requests; batches are the batches inside the request bodies that were
  * read as JSON (nothing is counted as a batch in sink mode).
  */
 typedef struct mp_serve_stats {
     /** HTTP requests answered (or reset on purpose), on any path. */
     uint64_t requests;
-    /** Batches in bodies that parsed as JSON and passed the size and count limits. */
+    /** Batches in bodies of the route's shape (an object, or an array of them) that got past
+     *  the rate limiter: received = accepted + duplicates + rejected. */
     uint64_t received;
     /** Batches accepted and recorded for the first time. */
     uint64_t accepted;

@@ -5,7 +5,9 @@
  * holds little memory.
  *
  * Keys are stored whole ("api_key\0id") and compared byte for byte: a hash
- * collision must never make the server drop a batch as a duplicate.
+ * collision must never make the server drop a batch as a duplicate. The
+ * hash is not keyed: a client that crafts colliding ids makes lookups
+ * slower (chains stay bounded by the capacity), never wrong.
  */
 #include "serve/dedup.h"
 

@@ -283,10 +283,11 @@ static enum MHD_Result on_headers(mp_server *s, struct MHD_Connection *conn, srv
                  s->max_request);
     }
     c->keep = !c->early && !s->sink;
-    if (c->keep && declared > 0) {
-        c->body = malloc((size_t)declared);
-        c->cap = c->body ? (size_t)declared : 0;
-    }
+    /* The first piece of body allocates the declared size at once (never
+     * more than max_request), so a client that declares and then sends
+     * nothing holds no memory. */
+    if (c->keep && declared > 0)
+        c->want = (size_t)declared;
     if (!c->early)
         return MHD_YES;
 
@@ -313,7 +314,7 @@ static enum MHD_Result on_body(mp_server *s, srv_conn *c, const char *data, size
             c->len = c->cap = 0;
         } else {
             if (c->len + n > c->cap) {
-                size_t cap = c->cap ? c->cap : 4096;
+                size_t cap = c->cap ? c->cap : c->want ? c->want : 4096;
                 while (cap < c->len + n)
                     cap *= 2;
                 if (cap > s->max_request)
@@ -615,15 +616,17 @@ mp_error mp_serve_start(const mp_serve_options *opts, mp_server **out, char *err
 #endif
     if (family == AF_INET6)
         flags |= MHD_USE_IPv6;
+    /* The logger comes first, so that it also gets the messages about the
+     * options that follow. */
     s->daemon = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, s,
+        MHD_OPTION_LISTEN_SOCKET, (MHD_socket)fd,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads ? o->threads : DEFAULT_THREADS),
         MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)(o->max_connections ? o->max_connections : DEFAULT_MAX_CONNECTIONS),
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(o->connection_timeout_s ? o->connection_timeout_s : DEFAULT_TIMEOUT_S),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
-        s, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
     if (!s->daemon) {
         /* Not closed: libmicrohttpd may have closed it already, and a
          * double close could hit another thread's new descriptor. */

@@ -82,6 +82,7 @@ typedef struct srv_conn {
     int answered;       /* an answer was queued or the connection reset on purpose */
     char *body;
     size_t len, cap;
+    size_t want;        /* declared Content-Length to allocate at the first piece, or 0 */
     size_t seen;        /* body bytes received, kept or not */
     char *api_key;      /* the request's key, for deduplication; NULL without credentials */
 } srv_conn;
