@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 batches=${1:-10000}
 runs=${2:-7}
-scripts/deps.sh hyperfine
+scripts/deps.sh hyperfine wrk
 shared=${MP_SHARED_DIR:-../shared}
 out=${BENCH_DIR:-build-bench}
 
@@ -34,3 +34,24 @@ if command -v node >/dev/null; then
   cmds+=("node -e '$js' $w1")
 fi
 hyperfine -N --warmup 1 --runs "$runs" --output=null "${cmds[@]}" 2>&1 | grep -vE '^\s*$'
+
+echo
+echo "## upload W1 to mparticle serve --sink (bench_upload)"
+cmake --build "$out" -j"$(nproc)" --target bench_upload >/dev/null
+tmp=$(mktemp -d)
+serve_pid=
+trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+"$out/tools/mparticle" serve --sink --key bench-key --secret bench-secret >"$tmp/out" 2>/dev/null &
+serve_pid=$!
+for _ in $(seq 100); do [ -s "$tmp/out" ] && break; sleep 0.1; done
+url=$(head -n 1 "$tmp/out"); url=${url#listening on }
+# Baseline in the same run: wrk posting one W1 batch per request to the same
+# sink (what a bare load generator reaches; x10 events per request).
+/usr/bin/python3 "$shared/bench/gen_workload.py" 1 >"$tmp/one.json"
+if command -v wrk >/dev/null; then
+  rps=$(BODY="$tmp/one.json" AUTH=bench-key:bench-secret wrk -t2 -c16 -d5s -s bench/serve/post.lua "$url" |
+        awk '/Requests\/sec/ {printf "%d", $2}')
+  echo "baseline: wrk -t2 -c16, one batch per request: $rps req/s = $((rps * 10)) events/s"
+fi
+"$out/bench/bench_upload" "$w1" "$url/v2" 3
+kill -TERM "$serve_pid"; wait "$serve_pid" || true; serve_pid=

@@ -28,11 +28,34 @@ typedef struct enc {
 /* Longest output of the number formatters plus a separator. */
 #define NUM_MAX 40
 
-static mp_error fail(enc *e, mp_error code, const mp__path *path, const char *what) {
+#if defined(__GNUC__)
+#  define MP__COLD __attribute__((cold, noinline))
+#  define MP__NOINLINE __attribute__((noinline))
+#else
+#  define MP__COLD
+#  define MP__NOINLINE
+#endif
+
+/* Error paths live in cold functions so that their buffers do not enlarge
+ * the stack frames of the hot ones. */
+static MP__COLD mp_error fail(enc *e, mp_error code, const mp__path *path, const char *what) {
     char p[MP__PATH_MAX];
     mp__diag_add(e->diag, MP_SEVERITY_ERROR, code, e->batch, mp__path_render(path, p, sizeof p),
                  "%s", what);
     return code;
+}
+
+static MP__COLD mp_error fail_enum(enc *e, const mp__field *f, int v, const mp__path *parent) {
+    mp__path fp = MP__PATH_KEY(parent, f->name, f->name_len);
+    char msg[96];
+    snprintf(msg, sizeof msg, "%d is not a valid %s", v, ((const mp__enum *)f->sub)->type_name);
+    return fail(e, MP_ERR_ENUM, &fp, msg);
+}
+
+static MP__COLD mp_error fail_utf8(enc *e, size_t bad, const mp__path *path) {
+    char msg[96];
+    snprintf(msg, sizeof msg, "invalid UTF-8 at byte %zu of the string", bad);
+    return fail(e, MP_ERR_INVALID_UTF8, path, msg);
 }
 
 static inline void put(mp_buffer *b, const char *s, size_t n) {
@@ -71,11 +94,8 @@ static mp_error put_string(enc *e, const char *prefix, size_t prefix_len, const 
     putc1(b, '"');
     size_t bad;
     size_t w = mp__json_escape(b->data + b->len, s, n, &bad);
-    if (w == SIZE_MAX) {
-        char msg[96];
-        snprintf(msg, sizeof msg, "invalid UTF-8 at byte %zu of the string", bad);
-        return fail(e, MP_ERR_INVALID_UTF8, path, msg);
-    }
+    if (w == SIZE_MAX)
+        return fail_utf8(e, bad, path);
     b->len += w;
     putc1(b, '"');
     putc1(b, ',');
@@ -337,6 +357,9 @@ static mp_error enc_event(enc *e, const mp_event *ev, const mp__path *path) {
     return MP_OK;
 }
 
+static mp_error enc_container(enc *e, const mp__field *f, const void *base,
+                              const mp__path *parent);
+
 /* Writes one field if it is set. */
 static mp_error enc_field(enc *e, const mp__field *f, const void *base, const mp__path *parent) {
     const char *at = (const char *)base + f->offset;
@@ -380,12 +403,8 @@ static mp_error enc_field(enc *e, const mp__field *f, const void *base, const mp
         if (v == 0)
             return MP_OK;
         const mp__enum *en = (const mp__enum *)f->sub;
-        if (v < 0 || v >= en->count) {
-            mp__path fp = MP__PATH_KEY(parent, f->name, f->name_len);
-            char msg[96];
-            snprintf(msg, sizeof msg, "%d is not a valid %s", v, en->type_name);
-            return fail(e, MP_ERR_ENUM, &fp, msg);
-        }
+        if (v < 0 || v >= en->count)
+            return fail_enum(e, f, v, parent);
         mp_error err = reserve(e, f->key_len + en->names[v].len + 3);
         if (err)
             return err;
@@ -409,10 +428,15 @@ static mp_error enc_field(enc *e, const mp__field *f, const void *base, const mp
         return enc_object(e, (const mp__object *)f->sub, p, &fp);
     }
     default:
-        break;
+        return enc_container(e, f, base, parent);
     }
+}
 
-    /* The list and map kinds share the {items, count} layout. */
+/* The list and map kinds, which share the {items, count} layout. Kept out
+ * of enc_field so that the scalar fields, by far the most common, run in a
+ * small stack frame. */
+static MP__NOINLINE mp_error enc_container(enc *e, const mp__field *f, const void *base,
+                                           const mp__path *parent) {
     const void *items = mp__load_ptr(base, f->offset + MP__LIST_ITEMS);
     size_t count = mp__load_size(base, f->offset + MP__LIST_COUNT);
     if (!items)
@@ -488,10 +512,32 @@ static mp_error enc_value_field(enc *e, const mp__field *f, const void *base,
     return enc_value(e, f->key, f->key_len, v, &fp, 0);
 }
 
+/* Whether a field is set (or null), from its first member alone: the state
+ * byte of optional scalars, the enum or value type, or the pointer of
+ * strings, objects and lists. Most fields of a batch are absent, so this
+ * check runs inline and only set fields pay for a call. */
+static inline int field_set(const mp__field *f, const void *base) {
+    const char *at = (const char *)base + f->offset;
+    switch ((mp__kind)f->kind) {
+    case MP__K_INT64:
+    case MP__K_DOUBLE:
+    case MP__K_BOOL:
+        return *(const unsigned char *)at != MP_ABSENT;
+    case MP__K_ENUM:
+        return mp__load_enum(base, f->offset) != 0;
+    case MP__K_VALUE:
+        return ((const mp_value *)(const void *)at)->type != MP_VALUE_ABSENT;
+    default:
+        return mp__load_ptr(base, f->offset) != NULL;
+    }
+}
+
 static mp_error enc_fields(enc *e, const mp__object *obj, const void *base,
                            const mp__path *path) {
     for (size_t i = 0; i < obj->nfields; i++) {
         const mp__field *f = &obj->fields[i];
+        if (!field_set(f, base))
+            continue;
         mp_error err = f->kind == MP__K_VALUE ? enc_value_field(e, f, base, path)
                                               : enc_field(e, f, base, path);
         if (err)
