@@ -1,34 +1,40 @@
 /*
- * The decoder: jansson parses one batch at a time into its DOM, then a walk
- * over the schema tables maps the DOM onto the model structs. There is no
+ * The decoder: a pull reader (json_reader.h) reads one batch at a time and
+ * a walk over the schema tables decodes it straight into the model structs,
+ * with no DOM in between (docs/decoding-notes.md: jansson's parse and DOM
+ * were 89% of the time). There is no
  * per-field code: the field's kind in the table says which JSON types it
  * takes and how it is stored, so a field added to schema.c is decoded with
  * no change here.
  *
  * Input: an array of batches (its brackets and commas are read here, each
- * element is handed to jansson alone, so every batch knows its line), or a
+ * element is read on its own, so every batch knows its line), or a
  * sequence of values: NDJSON, concatenated objects, or one pretty-printed
  * object. In a sequence, a record starts at a line that begins with '{',
  * and a syntax error spoils its record only.
  *
  * Memory: everything a document's batches point to (sub-objects, lists,
- * strings) is bump-allocated in the document's arena; strings are copied
- * out of the DOM and each batch's DOM is freed as soon as it is walked.
- * On W1 that takes a quarter of the memory of pointing into DOMs kept
- * alive until mp_document_free(), whose free alone would cost 285 ms
- * against 3 (docs/decoding-notes.md).
+ * strings) is bump-allocated in the document's arena; strings are decoded
+ * from the input straight into it. Lists are sized by a quick count of
+ * their commas (mp__jr_count) so that they are allocated once.
  *
  * Errors: the walk records a problem and carries on, so that one call
  * reports every problem of a batch; the bad value is left absent (a list
- * simply skips the element). Only running out of memory stops it: every
- * walk function returns MP_OK or MP_ERR_NOMEM and nothing else.
+ * simply skips the element). A batch that is not valid JSON must report
+ * its syntax error only, as when a parser ran first; so before the first
+ * problem of a batch is reported, the whole batch is checked (one more
+ * pass over it, only for batches with problems), and a syntax error found
+ * then or by the walk itself abandons the walk: the batch becomes a
+ * failed, empty one. Walk functions return MP_OK, MP_ERR_NOMEM, or STOP
+ * (the reader failed; its error says why).
  *
  * Recursion: the walk descends only where the schema has a sub-object, so
  * its depth is bounded by the model (about eight levels) whatever the
- * input; deeper JSON is either rejected by jansson (2048 levels) or
- * reported as a type error by the first field that does not expect it.
+ * input; values it does not want are skipped by the reader without
+ * recursion, and nesting deeper than 2048 levels is an error as with
+ * jansson.
  */
-#include <jansson.h>
+#include <jansson.h> /* json_get_alloc_funcs() only */
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -36,6 +42,7 @@
 #include <string.h>
 
 #include "codec/arena.h"
+#include "codec/json_reader.h"
 #include "common/diag.h"
 #include "common/path.h"
 #include "mparticle/codec.h"
@@ -55,11 +62,25 @@ struct mp_document {
     size_t cap;
 };
 
-/* jansson's flags for every value: any JSON value (so that a batch that is
- * not an object gets a type error rather than a syntax error), one value at
- * a time (NDJSON and arrays are split here), and duplicate keys rejected so
- * that no data is dropped silently. */
-#define PARSE_FLAGS (JSON_DECODE_ANY | JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES)
+/* The walk's third outcome besides MP_OK and MP_ERR_NOMEM: the reader
+ * failed (a syntax error, or out of memory in the reader: d->r.err). */
+#define STOP MP_ERR_JSON_SYNTAX
+
+#define TRY(x)                                                               \
+    do {                                                                     \
+        mp_error try_ = (x);                                                 \
+        if (try_ != MP_OK)                                                   \
+            return try_;                                                     \
+    } while (0)
+
+/* An event envelope whose data is being walked before the envelope's
+ * later keys were read: see report_trailing_keys(). */
+typedef struct envelope {
+    size_t data_pos;  /* where data's value starts */
+    unsigned depth;   /* the reader's depth there */
+    const mp__path *path;
+    int reported;     /* the keys after data were reported already */
+} envelope;
 
 typedef struct dec {
     mp_document *doc;
@@ -76,6 +97,13 @@ typedef struct dec {
     size_t line_start; /* offset of the first byte of that line */
     size_t limit;      /* cached next_record() result, see there */
     size_t retried;    /* bytes parsed by failed multi-line retries */
+
+    /* The batch being read. */
+    mp__jr r;
+    mp__jr_keyset keys; /* duplicate detection for maps and skipped values */
+    size_t batch_start; /* where the batch's value starts */
+    int validated;      /* the whole batch is known to be valid JSON */
+    envelope *env;      /* set while an event's data is walked early */
 } dec;
 
 /* ------------------------------------------------------------------------ */
@@ -88,12 +116,16 @@ static void note_error(dec *d, mp_error code) {
         d->first = code;
 }
 
+static int may_report(dec *d);
+
 static void problem(dec *d, mp_severity sev, mp_error code, const mp__path *path,
                     const char *fmt, ...) MP__PRINTF(5, 6);
 
 /* Reports a problem at `path` in the current batch. Errors fail the batch. */
 static void problem(dec *d, mp_severity sev, mp_error code, const mp__path *path,
                     const char *fmt, ...) {
+    if (!may_report(d))
+        return;
     if (sev == MP_SEVERITY_ERROR)
         note_error(d, code);
     if (!d->diag)
@@ -106,30 +138,35 @@ static void problem(dec *d, mp_severity sev, mp_error code, const mp__path *path
     va_end(ap);
 }
 
-static const char *json_type_name(const json_t *v) {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
+/* What a value is called in messages (integers beyond int64 and "-0" are
+ * real numbers, as they were when jansson read them as reals). */
+static const char *type_name(mp__jr_type t) {
+    switch (t) {
+    case MP__JR_LBRACE:
         return "an object";
-    case JSON_ARRAY:
+    case MP__JR_LBRACKET:
         return "an array";
-    case JSON_STRING:
+    case MP__JR_STRING:
         return "a string";
-    case JSON_INTEGER:
+    case MP__JR_INT:
         return "an integer";
-    case JSON_REAL:
+    case MP__JR_REAL:
         return "a real number";
-    case JSON_TRUE:
-    case JSON_FALSE:
+    case MP__JR_TRUE:
+    case MP__JR_FALSE:
         return "a boolean";
-    case JSON_NULL:
+    default:
         break;
     }
     return "null";
 }
 
-static void type_error(dec *d, const mp__path *path, const char *expected, const json_t *v) {
+/* Reports a value of the wrong type and skips it. */
+static mp_error type_error(dec *d, const mp__path *path, const char *expected,
+                           const mp__jr_token *v) {
     problem(d, MP_SEVERITY_ERROR, MP_ERR_TYPE, path, "expected %s, got %s", expected,
-            json_type_name(v));
+            type_name(v->type));
+    return mp__jr_skip(&d->r, v, &d->keys) ? STOP : MP_OK;
 }
 
 /* Writes s[0..n) into out for a message: quotes and backslashes escaped,
@@ -186,13 +223,15 @@ static void enum_names(char *out, size_t cap, const mp__enum *e) {
     }
 }
 
-static void enum_error(dec *d, const mp__path *path, const mp__enum *e, const json_t *v) {
+static void enum_error(dec *d, const mp__path *path, const mp__enum *e, const char *s,
+                       size_t n) {
     if (!d->diag) {
-        note_error(d, MP_ERR_ENUM);
+        if (may_report(d))
+            note_error(d, MP_ERR_ENUM);
         return;
     }
     char shown[72], names[400];
-    snippet(shown, sizeof shown, json_string_value(v), json_string_length(v));
+    snippet(shown, sizeof shown, s, n);
     enum_names(names, sizeof names, e);
     problem(d, MP_SEVERITY_ERROR, MP_ERR_ENUM, path,
             "\"%s\" is not a valid %s (expected one of: %s)", shown, e->type_name, names);
@@ -204,20 +243,39 @@ static void unknown_key(dec *d, const mp__path *parent, const char *key, size_t 
 }
 
 /* ------------------------------------------------------------------------ */
-/* Allocation                                                               */
+/* Allocation and strings                                                   */
 /* ------------------------------------------------------------------------ */
 
 static void *alloc_zero(dec *d, size_t count, size_t size) {
     return mp__arena_calloc(&d->doc->arena, count, size);
 }
 
-/* The string's bytes, copied into the document. NULL when out of memory. */
-static const char *copy_string(dec *d, const json_t *s) {
-    return mp__arena_strndup(&d->doc->arena, json_string_value(s), json_string_length(s));
+/* A string token's text, decoded, NUL-terminated, in the document. NULL
+ * when out of memory. Without escapes it is one copy of the input bytes. */
+static const char *copy_string(dec *d, const mp__jr_token *s) {
+    size_t n = mp__jr_raw_len(s);
+    if (!s->escaped)
+        return mp__arena_strndup(&d->doc->arena, d->json + s->start + 1, n);
+    char *p = mp__arena_calloc(&d->doc->arena, n + 1, 1);
+    if (p)
+        p[mp__jr_unescape(d->json, s, p)] = '\0';
+    return p;
 }
 
-static const char *copy_key(dec *d, const char *key, size_t len) {
-    return mp__arena_strndup(&d->doc->arena, key, len);
+/* A string token's decoded bytes for a comparison: in the input when it
+ * has no escapes, else copied into the document. MP_ERR_NOMEM or MP_OK. */
+static mp_error string_bytes(dec *d, const mp__jr_token *s, const char **out, size_t *len) {
+    if (!s->escaped) {
+        *out = d->json + s->start + 1;
+        *len = mp__jr_raw_len(s);
+        return MP_OK;
+    }
+    char *p = mp__arena_calloc(&d->doc->arena, mp__jr_raw_len(s) + 1, 1);
+    if (!p)
+        return MP_ERR_NOMEM;
+    *len = mp__jr_unescape(d->json, s, p);
+    *out = p;
+    return MP_OK;
 }
 
 /* The null sentinel as a list's items pointer. */
@@ -228,23 +286,67 @@ static void store_list(void *base, size_t offset, const void *items, size_t coun
     mp__store_size(base, offset + MP__LIST_COUNT, count);
 }
 
+/* Room for the elements of the container just opened: as many as its
+ * commas say. For broken JSON that can be too few; grow() then doubles. */
+static void *list_start(dec *d, size_t *cap, size_t size) {
+    *cap = mp__jr_count(d->json, d->r.pos, d->r.end);
+    return alloc_zero(d, *cap, size);
+}
+
+static mp_error grow(dec *d, void **items, size_t *cap, size_t count, size_t size) {
+    if (count < *cap)
+        return MP_OK;
+    size_t n = *cap ? *cap * 2 : 4;
+    void *p = alloc_zero(d, n, size);
+    if (!p)
+        return MP_ERR_NOMEM;
+    if (count)
+        memcpy(p, *items, count * size);
+    *items = p;
+    *cap = n;
+    return MP_OK;
+}
+
+/* The next member of an object: MP_OK with *more set and the key in *k,
+ * the key checked against `keys` (a map's, or NULL) and the ':' read. */
+static mp_error next_member(dec *d, int *first, mp__jr_token *k, int *more, int use_keys) {
+    int rc = mp__jr_key(&d->r, first, k);
+    if (rc < 0)
+        return STOP;
+    *more = rc;
+    if (!rc)
+        return MP_OK;
+    if (use_keys) {
+        int added = mp__jr_keyset_add_token(&d->keys, d->json, k);
+        if (added < 0)
+            return mp__jr_fail_nomem(&d->r), STOP;
+        if (added == 0)
+            return mp__jr_fail_duplicate(&d->r, k), STOP;
+    }
+    return mp__jr_colon(&d->r) ? STOP : MP_OK;
+}
+
+static mp_error next_value(dec *d, mp__jr_token *v) {
+    return mp__jr_value(&d->r, v) ? STOP : MP_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* The walk                                                                 */
 /* ------------------------------------------------------------------------ */
 
 static mp_error dec_members(dec *d, const mp__object *obj, void *base, const mp__object *obj2,
-                            void *base2, json_t *o, const mp__path *path);
+                            void *base2, const mp__path *path);
 
-static mp_error dec_object(dec *d, const mp__object *obj, void *base, json_t *o,
-                           const mp__path *path) {
-    return dec_members(d, obj, base, NULL, NULL, o, path);
+static mp_error dec_object(dec *d, const mp__object *obj, void *base, const mp__path *path) {
+    return dec_members(d, obj, base, NULL, NULL, path);
 }
 
 /* An mp_value: a scalar, null, or (unless in_list) a list of those. On a
  * type error *out stays MP_VALUE_ABSENT. */
-static mp_error dec_value(dec *d, mp_value *out, json_t *v, const mp__path *path, int in_list) {
-    switch (json_typeof(v)) {
-    case JSON_STRING: {
+static mp_error dec_value(dec *d, mp_value *out, const mp__jr_token *v, const mp__path *path,
+                          int in_list) {
+    switch (v->type) {
+    case MP__JR_STRING: {
         const char *s = copy_string(d, v);
         if (!s)
             return MP_ERR_NOMEM;
@@ -252,279 +354,453 @@ static mp_error dec_value(dec *d, mp_value *out, json_t *v, const mp__path *path
         out->u.string = s;
         return MP_OK;
     }
-    case JSON_INTEGER:
+    case MP__JR_INT:
         out->type = MP_VALUE_INT;
-        out->u.integer = (int64_t)json_integer_value(v);
+        out->u.integer = v->i;
         return MP_OK;
-    case JSON_REAL:
+    case MP__JR_REAL:
         out->type = MP_VALUE_DOUBLE;
-        out->u.number = json_real_value(v);
+        out->u.number = v->d;
         return MP_OK;
-    case JSON_TRUE:
-    case JSON_FALSE:
+    case MP__JR_TRUE:
+    case MP__JR_FALSE:
         out->type = MP_VALUE_BOOL;
-        out->u.boolean = json_is_true(v);
+        out->u.boolean = v->type == MP__JR_TRUE;
         return MP_OK;
-    case JSON_NULL:
+    case MP__JR_NULL:
         out->type = MP_VALUE_NULL;
         return MP_OK;
-    case JSON_ARRAY:
+    case MP__JR_LBRACKET:
         if (!in_list) {
-            size_t n = json_array_size(v), k = 0;
-            mp_value *items = alloc_zero(d, n, sizeof *items);
+            size_t cap, k = 0, i = 0;
+            void *items = list_start(d, &cap, sizeof(mp_value));
             if (!items)
                 return MP_ERR_NOMEM;
-            for (size_t i = 0; i < n; i++) {
-                mp__path ip = MP__PATH_INDEX(path, i);
-                if (dec_value(d, &items[k], json_array_get(v, i), &ip, 1))
-                    return MP_ERR_NOMEM;
-                if (items[k].type != MP_VALUE_ABSENT)
+            int first = 1, rc;
+            while ((rc = mp__jr_next(&d->r, &first)) > 0) {
+                mp__path ip = MP__PATH_INDEX(path, i++);
+                mp__jr_token e;
+                TRY(next_value(d, &e));
+                TRY(grow(d, &items, &cap, k, sizeof(mp_value)));
+                mp_value *it = (mp_value *)items + k;
+                TRY(dec_value(d, it, &e, &ip, 1));
+                if (it->type != MP_VALUE_ABSENT)
                     k++;
             }
+            if (rc < 0)
+                return STOP;
             out->type = MP_VALUE_LIST;
             out->u.list.items = items;
             out->u.list.count = k;
             return MP_OK;
         }
         break;
-    case JSON_OBJECT:
+    default:
         break;
     }
-    type_error(d, path,
-               in_list ? "a string, number, boolean or null"
-                       : "a string, number, boolean, null or an array of them",
-               v);
-    return MP_OK;
+    return type_error(d, path,
+                      in_list ? "a string, number, boolean or null"
+                              : "a string, number, boolean, null or an array of them",
+                      v);
 }
 
+/* Member keys of maps: unique per object (mp__jr_keyset), decoded into the
+ * document because they become names. */
+static mp_error map_key(dec *d, const mp__jr_token *k, const char **key, size_t *len) {
+    if (!k->escaped) {
+        *len = mp__jr_raw_len(k);
+        *key = mp__arena_strndup(&d->doc->arena, d->json + k->start + 1, *len);
+    } else {
+        char *p = mp__arena_calloc(&d->doc->arena, mp__jr_raw_len(k) + 1, 1);
+        if (p) {
+            *len = mp__jr_unescape(d->json, k, p);
+            p[*len] = '\0';
+        }
+        *key = p;
+    }
+    return *key ? MP_OK : MP_ERR_NOMEM;
+}
+
+/* Opens a map's scope in the key set, runs `body` per member, closes it. */
+#define FOR_MAP_MEMBERS(d, k, v, key, key_len, body)                        \
+    do {                                                                     \
+        if (mp__jr_keyset_push(&(d)->keys))                                  \
+            return mp__jr_fail_nomem(&(d)->r), STOP;                         \
+        int first_ = 1, more_;                                               \
+        for (;;) {                                                           \
+            mp__jr_token k, v;                                               \
+            const char *key;                                                 \
+            size_t key_len;                                                  \
+            TRY(next_member((d), &first_, &k, &more_, 1));                   \
+            if (!more_)                                                      \
+                break;                                                       \
+            TRY(map_key((d), &k, &key, &key_len));                           \
+            TRY(next_value((d), &v));                                        \
+            body                                                             \
+        }                                                                    \
+        mp__jr_keyset_pop(&(d)->keys);                                       \
+    } while (0)
+
 /* An object of mp_value (custom_attributes, user_attributes, ...). */
-static mp_error dec_attributes(dec *d, mp_attribute_list *out, json_t *o, const mp__path *path) {
-    size_t n = json_object_size(o), k = 0;
-    mp_attribute *items = alloc_zero(d, n, sizeof *items);
+static mp_error dec_attributes(dec *d, mp_attribute_list *out, const mp__path *path) {
+    size_t cap, n = 0;
+    void *items = list_start(d, &cap, sizeof(mp_attribute));
     if (!items)
         return MP_ERR_NOMEM;
-    for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
-        const char *key = json_object_iter_key(it);
-        size_t key_len = json_object_iter_key_len(it);
+    FOR_MAP_MEMBERS(d, k, v, key, key_len, {
         mp__path kp = MP__PATH_KEY(path, key, key_len);
-        if (dec_value(d, &items[k].value, json_object_iter_value(it), &kp, 0))
-            return MP_ERR_NOMEM;
-        if (items[k].value.type == MP_VALUE_ABSENT)
+        TRY(grow(d, &items, &cap, n, sizeof(mp_attribute)));
+        mp_attribute *a = (mp_attribute *)items + n;
+        TRY(dec_value(d, &a->value, &v, &kp, 0));
+        if (a->value.type == MP_VALUE_ABSENT)
             continue;
-        if (!(items[k].name = copy_key(d, key, key_len)))
-            return MP_ERR_NOMEM;
-        k++;
-    }
+        a->name = key;
+        n++;
+    });
     out->items = items;
-    out->count = k;
+    out->count = n;
     return MP_OK;
 }
 
 /* An object of strings or nulls. */
-static mp_error dec_string_map(dec *d, mp_string_map *out, json_t *o, const mp__path *path) {
-    size_t n = json_object_size(o), k = 0;
-    mp_string_pair *items = alloc_zero(d, n, sizeof *items);
+static mp_error dec_string_map(dec *d, mp_string_map *out, const mp__path *path) {
+    size_t cap, n = 0;
+    void *items = list_start(d, &cap, sizeof(mp_string_pair));
     if (!items)
         return MP_ERR_NOMEM;
-    for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
-        const char *key = json_object_iter_key(it);
-        size_t key_len = json_object_iter_key_len(it);
-        json_t *v = json_object_iter_value(it);
-        mp_string_pair *p = &items[k];
-        if (json_is_string(v)) {
-            if (!(p->value = copy_string(d, v)))
+    FOR_MAP_MEMBERS(d, k, v, key, key_len, {
+        TRY(grow(d, &items, &cap, n, sizeof(mp_string_pair)));
+        mp_string_pair *p = (mp_string_pair *)items + n;
+        if (v.type == MP__JR_STRING) {
+            if (!(p->value = copy_string(d, &v)))
                 return MP_ERR_NOMEM;
-        } else if (json_is_null(v)) {
+        } else if (v.type == MP__JR_NULL) {
             p->value = MP_STRING_NULL;
         } else {
             mp__path kp = MP__PATH_KEY(path, key, key_len);
-            type_error(d, &kp, "a string", v);
+            TRY(type_error(d, &kp, "a string", &v));
             continue;
         }
-        if (!(p->name = copy_key(d, key, key_len)))
-            return MP_ERR_NOMEM;
-        k++;
-    }
+        p->name = key;
+        n++;
+    });
     out->items = items;
-    out->count = k;
+    out->count = n;
     return MP_OK;
 }
 
 /* An object of string maps or nulls (integration_attributes, ...). */
-static mp_error dec_string_map_map(dec *d, mp_string_map_map *out, json_t *o,
-                                   const mp__path *path) {
-    size_t n = json_object_size(o), k = 0;
-    mp_string_map_entry *items = alloc_zero(d, n, sizeof *items);
+static mp_error dec_string_map_map(dec *d, mp_string_map_map *out, const mp__path *path) {
+    size_t cap, n = 0;
+    void *items = list_start(d, &cap, sizeof(mp_string_map_entry));
     if (!items)
         return MP_ERR_NOMEM;
-    for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
-        const char *key = json_object_iter_key(it);
-        size_t key_len = json_object_iter_key_len(it);
-        json_t *v = json_object_iter_value(it);
-        mp_string_map_entry *e = &items[k];
+    FOR_MAP_MEMBERS(d, k, v, key, key_len, {
         mp__path kp = MP__PATH_KEY(path, key, key_len);
-        if (json_is_object(v)) {
-            if (dec_string_map(d, &e->value, v, &kp))
-                return MP_ERR_NOMEM;
-        } else if (json_is_null(v)) {
+        TRY(grow(d, &items, &cap, n, sizeof(mp_string_map_entry)));
+        mp_string_map_entry *e = (mp_string_map_entry *)items + n;
+        if (v.type == MP__JR_LBRACE) {
+            TRY(dec_string_map(d, &e->value, &kp));
+        } else if (v.type == MP__JR_NULL) {
             e->value.items = NULL_ITEMS;
         } else {
-            type_error(d, &kp, "an object", v);
+            TRY(type_error(d, &kp, "an object", &v));
             continue;
         }
-        if (!(e->name = copy_key(d, key, key_len)))
-            return MP_ERR_NOMEM;
-        k++;
-    }
+        e->name = key;
+        n++;
+    });
     out->items = items;
-    out->count = k;
+    out->count = n;
     return MP_OK;
 }
 
 /* consent_state.gdpr: purpose -> consent object. A purpose has no null
  * state in the model, so null is a type error like any other non-object. */
 static mp_error dec_gdpr(dec *d, mp_gdpr_purpose_list *out, const mp__object *consent,
-                         json_t *o, const mp__path *path) {
-    size_t n = json_object_size(o), k = 0;
-    mp_gdpr_purpose *items = alloc_zero(d, n, sizeof *items);
+                         const mp__path *path) {
+    size_t cap, n = 0;
+    void *items = list_start(d, &cap, sizeof(mp_gdpr_purpose));
     if (!items)
         return MP_ERR_NOMEM;
-    for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
-        const char *key = json_object_iter_key(it);
-        size_t key_len = json_object_iter_key_len(it);
-        json_t *v = json_object_iter_value(it);
+    FOR_MAP_MEMBERS(d, k, v, key, key_len, {
         mp__path kp = MP__PATH_KEY(path, key, key_len);
-        if (!json_is_object(v)) {
-            type_error(d, &kp, "an object", v);
+        if (v.type != MP__JR_LBRACE) {
+            TRY(type_error(d, &kp, "an object", &v));
             continue;
         }
-        mp_gdpr_purpose *g = &items[k];
-        if (!(g->purpose = copy_key(d, key, key_len)) || dec_object(d, consent, &g->consent, v, &kp))
-            return MP_ERR_NOMEM;
-        k++;
-    }
+        TRY(grow(d, &items, &cap, n, sizeof(mp_gdpr_purpose)));
+        mp_gdpr_purpose *g = (mp_gdpr_purpose *)items + n;
+        g->purpose = key;
+        TRY(dec_object(d, consent, &g->consent, &kp));
+        n++;
+    });
     out->items = items;
-    out->count = k;
+    out->count = n;
+    return MP_OK;
+}
+
+/* Skips the rest of the envelope after its data's value, reporting its
+ * keys as unknown. Called when a problem inside data is about to be
+ * reported: those keys come before data's problems, as they did when the
+ * envelope was parsed whole before its data was walked. The batch is
+ * valid JSON by then, so nothing here can fail. */
+static void report_trailing_keys(dec *d) {
+    envelope *env = d->env;
+    d->env = NULL;
+    env->reported = 1;
+    size_t pos = d->r.pos;
+    unsigned depth = d->r.depth;
+    d->r.pos = env->data_pos;
+    d->r.depth = env->depth;
+    mp__jr_token t;
+    int first = 0, rc;
+    if (mp__jr_value(&d->r, &t) == 0 && mp__jr_skip(&d->r, &t, &d->keys) == 0) {
+        while ((rc = mp__jr_key(&d->r, &first, &t)) > 0) {
+            const char *key;
+            size_t len;
+            if (string_bytes(d, &t, &key, &len) != MP_OK)
+                break; /* out of memory: the warning is lost, not the data */
+            unknown_key(d, env->path, key, len);
+            if (mp__jr_colon(&d->r) || mp__jr_value(&d->r, &t) ||
+                mp__jr_skip(&d->r, &t, &d->keys))
+                break;
+        }
+    }
+    d->r.pos = pos;
+    d->r.depth = depth;
+}
+
+/* Whether a problem of the current batch may be reported: only when the
+ * batch is valid JSON, which is checked (from its start, with a second
+ * reader) before its first problem. When it is not, the reader takes the
+ * syntax error and the walk stops. */
+static int may_report(dec *d) {
+    if (d->r.failed)
+        return 0;
+    if (!d->validated) {
+        mp__jr check;
+        mp__jr_init(&check, d->json, d->batch_start, d->r.end);
+        mp__jr_token t;
+        if (mp__jr_value(&check, &t) || mp__jr_skip(&check, &t, &d->keys)) {
+            d->r.failed = 1;
+            d->r.err = check.err;
+            return 0;
+        }
+        d->validated = 1;
+    }
+    if (d->env && !d->env->reported)
+        report_trailing_keys(d);
+    return 1;
+}
+
+/* The decoded text of the event_type token, or NULL when out of memory. */
+static mp_error event_type_of(dec *d, const mp__jr_token *type, const mp__path *tp, int *t) {
+    const char *s;
+    size_t n;
+    TRY(string_bytes(d, type, &s, &n));
+    *t = mp__event_type_find(s, n);
+    if (*t == 0) {
+        char shown[72];
+        snippet(shown, sizeof shown, s, n);
+        problem(d, MP_SEVERITY_ERROR, MP_ERR_ENUM, tp, "unknown event_type \"%s\"", shown);
+    }
     return MP_OK;
 }
 
 /* One {"data": {...}, "event_type": "..."} envelope into *ev. Sets *kept
  * when the event has a known type; otherwise nothing is written and the
- * caller leaves the slot for the next event. */
-static mp_error dec_event(dec *d, mp_event *ev, json_t *env, const mp__path *path, int *kept) {
+ * caller leaves the slot for the next event.
+ *
+ * Data is decoded where it stands when event_type came before it (what
+ * every SDK writes); otherwise it is skipped, and decoded from its saved
+ * position once the envelope has been read. */
+static mp_error dec_event(dec *d, mp_event *ev, const mp__jr_token *env_tok,
+                          const mp__path *path, int *kept) {
     *kept = 0;
-    if (!json_is_object(env)) {
-        type_error(d, path, "an object", env);
-        return MP_OK;
-    }
-    json_t *type = NULL, *data = NULL;
-    for (void *it = json_object_iter(env); it; it = json_object_iter_next(env, it)) {
-        const char *key = json_object_iter_key(it);
-        size_t key_len = json_object_iter_key_len(it);
-        if (key_len == 10 && memcmp(key, "event_type", 10) == 0)
-            type = json_object_iter_value(it);
-        else if (key_len == 4 && memcmp(key, "data", 4) == 0)
-            data = json_object_iter_value(it);
-        else
-            unknown_key(d, path, key, key_len);
-    }
-    if (!type) {
-        problem(d, MP_SEVERITY_ERROR, MP_ERR_INVALID, path, "event has no event_type");
-        return MP_OK;
-    }
+    if (env_tok->type != MP__JR_LBRACE)
+        return type_error(d, path, "an object", env_tok);
     mp__path tp = MP__PATH_KEY(path, "event_type", 10);
-    if (!json_is_string(type)) {
-        type_error(d, &tp, "a string", type);
+    mp__path dp = MP__PATH_KEY(path, "data", 4);
+    mp__jr_token type = {0}, data = {0};
+    int have_type = 0, have_data = 0, t = 0, data_walked = 0;
+    envelope env = {0, 0, path, 0};
+    int first = 1, more;
+    for (;;) {
+        mp__jr_token k;
+        TRY(next_member(d, &first, &k, &more, 0));
+        if (!more)
+            break;
+        const char *key = d->json + k.start + 1;
+        size_t key_len = mp__jr_raw_len(&k);
+        if (k.escaped)
+            TRY(string_bytes(d, &k, &key, &key_len));
+        int is_type = key_len == 10 && memcmp(key, "event_type", 10) == 0;
+        int is_data = key_len == 4 && memcmp(key, "data", 4) == 0;
+        if ((is_type && have_type) || (is_data && have_data))
+            return mp__jr_fail_duplicate(&d->r, &k), STOP;
+        if (is_type) {
+            have_type = 1;
+            TRY(next_value(d, &type));
+            if (mp__jr_skip(&d->r, &type, &d->keys))
+                return STOP;
+        } else if (is_data) {
+            have_data = 1;
+            env.data_pos = d->r.pos;
+            env.depth = d->r.depth;
+            TRY(next_value(d, &data));
+            if (have_type && type.type == MP__JR_STRING && data.type == MP__JR_LBRACE) {
+                /* The usual order: decode data now. A problem in it first
+                 * reports the envelope's later keys (report_trailing_keys). */
+                int found;
+                TRY(string_bytes(d, &type, &key, &key_len));
+                found = mp__event_type_find(key, key_len);
+                if (found) {
+                    ev->event_type = (mp_event_type)found;
+                    d->env = &env;
+                    mp_error err =
+                        dec_members(d, &mp__event_common_object, &ev->common,
+                                    mp__event_descs[found].data,
+                                    (char *)ev + MP__EVENT_UNION_OFFSET, &dp);
+                    d->env = NULL;
+                    TRY(err);
+                    data_walked = 1;
+                    continue;
+                }
+            }
+            if (mp__jr_skip(&d->r, &data, &d->keys))
+                return STOP;
+        } else {
+            if (!env.reported)
+                unknown_key(d, path, key, key_len);
+            mp__jr_token v;
+            TRY(next_value(d, &v));
+            if (mp__jr_skip(&d->r, &v, &d->keys))
+                return STOP;
+        }
+    }
+    if (data_walked) {
+        *kept = 1;
         return MP_OK;
     }
-    int t = mp__event_type_find(json_string_value(type), json_string_length(type));
-    if (t == 0) {
-        char shown[72];
-        snippet(shown, sizeof shown, json_string_value(type), json_string_length(type));
-        problem(d, MP_SEVERITY_ERROR, MP_ERR_ENUM, &tp, "unknown event_type \"%s\"", shown);
-        return MP_OK;
+    if (!have_type) {
+        problem(d, MP_SEVERITY_ERROR, MP_ERR_INVALID, path, "event has no event_type");
+        return d->r.failed ? STOP : MP_OK;
     }
+    if (type.type != MP__JR_STRING) {
+        problem(d, MP_SEVERITY_ERROR, MP_ERR_TYPE, &tp, "expected a string, got %s",
+                type_name(type.type));
+        return d->r.failed ? STOP : MP_OK;
+    }
+    TRY(event_type_of(d, &type, &tp, &t));
+    if (d->r.failed)
+        return STOP;
+    if (t == 0)
+        return MP_OK;
     ev->event_type = (mp_event_type)t;
     *kept = 1;
-    if (!data)
+    if (!have_data)
         return MP_OK;
-    mp__path dp = MP__PATH_KEY(path, "data", 4);
-    if (!json_is_object(data)) {
-        type_error(d, &dp, "an object", data);
-        return MP_OK;
+    if (data.type != MP__JR_LBRACE) {
+        problem(d, MP_SEVERITY_ERROR, MP_ERR_TYPE, &dp, "expected an object, got %s",
+                type_name(data.type));
+        return d->r.failed ? STOP : MP_OK;
     }
-    /* Common fields first, then the type's own (offsets relative to the
-     * union). */
-    return dec_members(d, &mp__event_common_object, &ev->common, mp__event_descs[t].data,
-                       (char *)ev + MP__EVENT_UNION_OFFSET, data, &dp);
+    /* Back to data's value, then on from the end of the envelope. */
+    size_t end = d->r.pos;
+    unsigned depth = d->r.depth;
+    d->r.pos = env.data_pos;
+    d->r.depth = env.depth;
+    mp__jr_token again;
+    TRY(next_value(d, &again));
+    TRY(dec_members(d, &mp__event_common_object, &ev->common, mp__event_descs[t].data,
+                    (char *)ev + MP__EVENT_UNION_OFFSET, &dp));
+    d->r.pos = end;
+    d->r.depth = depth;
+    return MP_OK;
 }
 
-static mp_error dec_events(dec *d, mp_event_list *out, json_t *a, const mp__path *path) {
-    size_t n = json_array_size(a), k = 0;
-    mp_event *items = alloc_zero(d, n, sizeof *items);
+static mp_error dec_events(dec *d, mp_event_list *out, const mp__path *path) {
+    size_t cap, k = 0, i = 0;
+    void *items = list_start(d, &cap, sizeof(mp_event));
     if (!items)
         return MP_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        mp__path ip = MP__PATH_INDEX(path, i);
+    int first = 1, rc;
+    while ((rc = mp__jr_next(&d->r, &first)) > 0) {
+        mp__path ip = MP__PATH_INDEX(path, i++);
+        mp__jr_token v;
         int kept;
-        if (dec_event(d, &items[k], json_array_get(a, i), &ip, &kept))
-            return MP_ERR_NOMEM;
+        TRY(next_value(d, &v));
+        TRY(grow(d, &items, &cap, k, sizeof(mp_event)));
+        TRY(dec_event(d, (mp_event *)items + k, &v, &ip, &kept));
         k += (size_t)kept;
     }
+    if (rc < 0)
+        return STOP;
     out->items = items;
     out->count = k;
     return MP_OK;
 }
 
 static mp_error dec_object_list(dec *d, const mp__object *sub, void *base, size_t offset,
-                                json_t *a, const mp__path *path) {
-    size_t n = json_array_size(a), k = 0;
-    char *items = alloc_zero(d, n, sub->size);
+                                const mp__path *path) {
+    size_t cap, k = 0, i = 0;
+    void *items = list_start(d, &cap, sub->size);
     if (!items)
         return MP_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = json_array_get(a, i);
-        mp__path ip = MP__PATH_INDEX(path, i);
-        if (!json_is_object(v)) {
-            type_error(d, &ip, "an object", v);
+    int first = 1, rc;
+    while ((rc = mp__jr_next(&d->r, &first)) > 0) {
+        mp__path ip = MP__PATH_INDEX(path, i++);
+        mp__jr_token v;
+        TRY(next_value(d, &v));
+        if (v.type != MP__JR_LBRACE) {
+            TRY(type_error(d, &ip, "an object", &v));
             continue;
         }
-        if (dec_object(d, sub, items + k * sub->size, v, &ip))
-            return MP_ERR_NOMEM;
+        TRY(grow(d, &items, &cap, k, sub->size));
+        TRY(dec_object(d, sub, (char *)items + k * sub->size, &ip));
         k++;
     }
+    if (rc < 0)
+        return STOP;
     store_list(base, offset, items, k);
     return MP_OK;
 }
 
-static mp_error dec_string_list(dec *d, mp_string_list *out, json_t *a, const mp__path *path) {
-    size_t n = json_array_size(a), k = 0;
-    const char **items = alloc_zero(d, n, sizeof *items);
+static mp_error dec_string_list(dec *d, mp_string_list *out, const mp__path *path) {
+    size_t cap, k = 0, i = 0;
+    void *items = list_start(d, &cap, sizeof(const char *));
     if (!items)
         return MP_ERR_NOMEM;
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = json_array_get(a, i);
-        if (json_is_string(v)) {
-            if (!(items[k] = copy_string(d, v)))
+    int first = 1, rc;
+    while ((rc = mp__jr_next(&d->r, &first)) > 0) {
+        mp__path ip = MP__PATH_INDEX(path, i++);
+        mp__jr_token v;
+        TRY(next_value(d, &v));
+        TRY(grow(d, &items, &cap, k, sizeof(const char *)));
+        const char **it = (const char **)items + k;
+        if (v.type == MP__JR_STRING) {
+            if (!(*it = copy_string(d, &v)))
                 return MP_ERR_NOMEM;
-        } else if (json_is_null(v)) {
-            items[k] = MP_STRING_NULL;
+        } else if (v.type == MP__JR_NULL) {
+            *it = MP_STRING_NULL;
         } else {
-            mp__path ip = MP__PATH_INDEX(path, i);
-            type_error(d, &ip, "a string", v);
+            TRY(type_error(d, &ip, "a string", &v));
             continue;
         }
         k++;
     }
+    if (rc < 0)
+        return STOP;
     out->items = items;
     out->count = k;
     return MP_OK;
 }
 
 /* A real number where an integer belongs. Integers beyond int64 arrive as
- * reals (see parse_fixed), and are a range error, not a type error; "-0"
- * arrives as -0.0 and is the integer 0. Other reals, 1.0 included, are
- * type errors: an integer field takes integers only. */
+ * reals (the reader makes them doubles), and are a range error, not a type
+ * error; "-0" arrives as -0.0 and is the integer 0. Other reals, 1.0
+ * included, are type errors: an integer field takes integers only. */
 static void real_for_integer(dec *d, mp_opt_int64 *o, double x, const mp__path *path) {
     if (x == 0 && signbit(x))
         *o = MP_INT(0);
@@ -535,77 +811,77 @@ static void real_for_integer(dec *d, mp_opt_int64 *o, double x, const mp__path *
 }
 
 /* Fields whose JSON is a scalar. */
-static mp_error dec_scalar(dec *d, const mp__field *f, void *base, json_t *v,
+static mp_error dec_scalar(dec *d, const mp__field *f, void *base, const mp__jr_token *v,
                            const mp__path *path) {
     char *at = (char *)base + f->offset;
-    json_type t = json_typeof(v);
+    mp__jr_type t = v->type;
     switch ((mp__kind)f->kind) {
     case MP__K_STRING:
-        if (t == JSON_STRING) {
+        if (t == MP__JR_STRING) {
             const char *s = copy_string(d, v);
             if (!s)
                 return MP_ERR_NOMEM;
             mp__store_ptr(base, f->offset, s);
-        } else if (t == JSON_NULL) {
+        } else if (t == MP__JR_NULL) {
             mp__store_ptr(base, f->offset, MP_STRING_NULL);
         } else {
-            type_error(d, path, "a string", v);
+            return type_error(d, path, "a string", v);
         }
         return MP_OK;
     case MP__K_INT64: {
         mp_opt_int64 *o = (mp_opt_int64 *)(void *)at;
-        if (t == JSON_INTEGER)
-            *o = MP_INT(json_integer_value(v));
-        else if (t == JSON_NULL)
+        if (t == MP__JR_INT)
+            *o = MP_INT(v->i);
+        else if (t == MP__JR_NULL)
             *o = MP_INT_NULL;
-        else if (t == JSON_REAL)
-            real_for_integer(d, o, json_real_value(v), path);
+        else if (t == MP__JR_REAL)
+            real_for_integer(d, o, v->d, path);
         else
-            type_error(d, path, "an integer", v);
+            return type_error(d, path, "an integer", v);
         return MP_OK;
     }
     case MP__K_DOUBLE: {
         mp_opt_double *o = (mp_opt_double *)(void *)at;
-        if (t == JSON_REAL)
-            *o = MP_DOUBLE(json_real_value(v));
-        else if (t == JSON_INTEGER)
-            *o = MP_DOUBLE(json_integer_value(v));
-        else if (t == JSON_NULL)
+        if (t == MP__JR_REAL)
+            *o = MP_DOUBLE(v->d);
+        else if (t == MP__JR_INT)
+            *o = MP_DOUBLE((double)v->i);
+        else if (t == MP__JR_NULL)
             *o = MP_DOUBLE_NULL;
         else
-            type_error(d, path, "a number", v);
+            return type_error(d, path, "a number", v);
         return MP_OK;
     }
     case MP__K_BOOL: {
         mp_opt_bool *o = (mp_opt_bool *)(void *)at;
-        if (t == JSON_TRUE || t == JSON_FALSE)
-            *o = MP_BOOL(t == JSON_TRUE);
-        else if (t == JSON_NULL)
+        if (t == MP__JR_TRUE || t == MP__JR_FALSE)
+            *o = MP_BOOL(t == MP__JR_TRUE);
+        else if (t == MP__JR_NULL)
             *o = MP_BOOL_NULL;
         else
-            type_error(d, path, "a boolean", v);
+            return type_error(d, path, "a boolean", v);
         return MP_OK;
     }
     case MP__K_ENUM: {
         /* An enum has no null state: null leaves it absent. */
-        if (t == JSON_NULL)
+        if (t == MP__JR_NULL)
             return MP_OK;
-        if (t != JSON_STRING) {
-            type_error(d, path, "a string", v);
-            return MP_OK;
-        }
+        if (t != MP__JR_STRING)
+            return type_error(d, path, "a string", v);
         const mp__enum *e = (const mp__enum *)f->sub;
-        int value = mp__enum_find(e, json_string_value(v), json_string_length(v));
+        const char *s;
+        size_t n;
+        TRY(string_bytes(d, v, &s, &n));
+        int value = mp__enum_find(e, s, n);
         if (value == 0)
-            enum_error(d, path, e, v);
+            enum_error(d, path, e, s, n);
         else
             mp__store_enum(base, f->offset, value);
         return MP_OK;
     }
     case MP__K_VALUE: {
         mp_value tmp = {MP_VALUE_ABSENT, {0}};
-        if (dec_value(d, &tmp, v, path, 0))
-            return MP_ERR_NOMEM;
+        TRY(dec_value(d, &tmp, v, path, 0));
         memcpy(at, &tmp, sizeof tmp);
         return MP_OK;
     }
@@ -616,7 +892,7 @@ static mp_error dec_scalar(dec *d, const mp__field *f, void *base, json_t *v,
 }
 
 /* One field of any kind. JSON null is the field's null state. */
-static mp_error dec_field(dec *d, const mp__field *f, void *base, json_t *v,
+static mp_error dec_field(dec *d, const mp__field *f, void *base, const mp__jr_token *v,
                           const mp__path *parent) {
     mp__path fp = MP__PATH_KEY(parent, f->name, f->name_len);
     mp__kind kind = (mp__kind)f->kind;
@@ -629,58 +905,53 @@ static mp_error dec_field(dec *d, const mp__field *f, void *base, json_t *v,
     case MP__K_VALUE:
         return dec_scalar(d, f, base, v, &fp);
     case MP__K_OBJECT: {
-        if (json_is_null(v)) {
+        if (v->type == MP__JR_NULL) {
             mp__store_ptr(base, f->offset, NULL_ITEMS);
             return MP_OK;
         }
-        if (!json_is_object(v)) {
-            type_error(d, &fp, "an object", v);
-            return MP_OK;
-        }
+        if (v->type != MP__JR_LBRACE)
+            return type_error(d, &fp, "an object", v);
         const mp__object *sub = (const mp__object *)f->sub;
         void *p = alloc_zero(d, 1, sub->size);
         if (!p)
             return MP_ERR_NOMEM;
         mp__store_ptr(base, f->offset, p);
-        return dec_object(d, sub, p, v, &fp);
+        return dec_object(d, sub, p, &fp);
     }
     default:
         break;
     }
 
     /* The list and map kinds: null is the sentinel items pointer. */
-    if (json_is_null(v)) {
+    if (v->type == MP__JR_NULL) {
         store_list(base, f->offset, NULL_ITEMS, 0);
         return MP_OK;
     }
     void *at = (char *)base + f->offset;
     int want_array = kind == MP__K_OBJECT_LIST || kind == MP__K_STRING_LIST ||
                      kind == MP__K_EVENT_LIST;
-    if (want_array ? !json_is_array(v) : !json_is_object(v)) {
-        type_error(d, &fp, want_array ? "an array" : "an object", v);
-        return MP_OK;
-    }
+    if (v->type != (want_array ? MP__JR_LBRACKET : MP__JR_LBRACE))
+        return type_error(d, &fp, want_array ? "an array" : "an object", v);
     switch (kind) {
     case MP__K_OBJECT_LIST:
-        return dec_object_list(d, (const mp__object *)f->sub, base, f->offset, v, &fp);
+        return dec_object_list(d, (const mp__object *)f->sub, base, f->offset, &fp);
     case MP__K_STRING_LIST:
-        return dec_string_list(d, (mp_string_list *)at, v, &fp);
+        return dec_string_list(d, (mp_string_list *)at, &fp);
     case MP__K_EVENT_LIST:
-        return dec_events(d, (mp_event_list *)at, v, &fp);
+        return dec_events(d, (mp_event_list *)at, &fp);
     case MP__K_ATTRIBUTES:
-        return dec_attributes(d, (mp_attribute_list *)at, v, &fp);
+        return dec_attributes(d, (mp_attribute_list *)at, &fp);
     case MP__K_STRING_MAP:
-        return dec_string_map(d, (mp_string_map *)at, v, &fp);
+        return dec_string_map(d, (mp_string_map *)at, &fp);
     case MP__K_STRING_MAP_MAP:
-        return dec_string_map_map(d, (mp_string_map_map *)at, v, &fp);
+        return dec_string_map_map(d, (mp_string_map_map *)at, &fp);
     case MP__K_GDPR:
-        return dec_gdpr(d, (mp_gdpr_purpose_list *)at, (const mp__object *)f->sub, v, &fp);
+        return dec_gdpr(d, (mp_gdpr_purpose_list *)at, (const mp__object *)f->sub, &fp);
     default:
         break;
     }
     return MP_OK;
 }
-
 /* The field after the previous match, if it is named key[0..len). Keys
  * usually arrive in the table's order (our encoder and most SDKs write
  * them so), which makes this the one comparison most keys need. */
@@ -711,20 +982,47 @@ static const mp__field *scan_fields(const mp__object *obj, size_t *hint, const c
     return NULL;
 }
 
-/* The members of JSON object o into the struct at base described by obj,
- * and (for an event's data) into base2 described by obj2, the event type's
- * own fields, or NULL. Keys neither table has are warnings.
+/* Bits for the fields of an object seen so far: duplicate keys are an
+ * error (as with JSON_REJECT_DUPLICATES) and a field's index tells. */
+typedef struct seen_set {
+    uint64_t bits[4];
+} seen_set;
+
+/* Marks field i of a table. 0 if it was already marked. Tables have fewer
+ * than 256 fields (test_decode checks every object). */
+static int mark_seen(seen_set *s, size_t i) {
+    uint64_t bit = (uint64_t)1 << (i % 64);
+    if (s->bits[i / 64] & bit)
+        return 0;
+    s->bits[i / 64] |= bit;
+    return 1;
+}
+
+/* The members of the object just opened into the struct at base described
+ * by obj, and (for an event's data) into base2 described by obj2, the
+ * event type's own fields, or NULL. Keys neither table has are warnings
+ * (and their values skipped, duplicates in them detected by the reader).
  *
  * obj2's names never occur in obj (test_decode checks it for every event
  * type), so the order of the look-ups does not change the result; the
  * smaller table is scanned first because it is cheaper to miss. */
 static mp_error dec_members(dec *d, const mp__object *obj, void *base, const mp__object *obj2,
-                            void *base2, json_t *o, const mp__path *path) {
+                            void *base2, const mp__path *path) {
     size_t hint = 0, hint2 = 0;
     int small_first = obj2 && obj2->nfields < obj->nfields;
-    for (void *it = json_object_iter(o); it; it = json_object_iter_next(o, it)) {
-        const char *key = json_object_iter_key(it);
-        size_t key_len = json_object_iter_key_len(it);
+    seen_set seen = {{0}}, seen2 = {{0}};
+    int first = 1;
+    for (;;) {
+        mp__jr_token k, v;
+        int rc = mp__jr_key(&d->r, &first, &k);
+        if (rc < 0)
+            return STOP;
+        if (rc == 0)
+            return MP_OK;
+        const char *key = d->json + k.start + 1;
+        size_t key_len = mp__jr_raw_len(&k);
+        if (k.escaped)
+            TRY(string_bytes(d, &k, &key, &key_len));
         const mp__field *f = NULL;
         void *fbase = base;
         if (key_len == 0) {
@@ -740,12 +1038,22 @@ static mp_error dec_members(dec *d, const mp__object *obj, void *base, const mp_
         }
         if (!f) {
             unknown_key(d, path, key, key_len);
+            if (mp__jr_colon(&d->r))
+                return STOP;
+            TRY(next_value(d, &v));
+            if (mp__jr_skip(&d->r, &v, &d->keys))
+                return STOP;
             continue;
         }
-        if (dec_field(d, f, fbase, json_object_iter_value(it), path))
-            return MP_ERR_NOMEM;
+        int is2 = fbase == base2 && obj2;
+        if (!mark_seen(is2 ? &seen2 : &seen,
+                       (size_t)(f - (is2 ? obj2 : obj)->fields)))
+            return mp__jr_fail_duplicate(&d->r, &k), STOP;
+        if (mp__jr_colon(&d->r))
+            return STOP;
+        TRY(next_value(d, &v));
+        TRY(dec_field(d, f, fbase, &v, path));
     }
-    return MP_OK;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -778,27 +1086,42 @@ static doc_entry *new_entry(dec *d, size_t line) {
     return e;
 }
 
-/* Walks one parsed value into a new batch. Takes the reference to root. */
-static mp_error add_batch(dec *d, json_t *root, size_t line) {
-    doc_entry *e = new_entry(d, line);
-    mp_error err = MP_ERR_NOMEM;
-    if (e) {
-        err = MP_OK;
-        if (json_is_object(root))
-            err = dec_object(d, &mp__batch_object, &e->batch, root, NULL);
-        else
+/* Reads the value at pos (within limit) into the current entry. MP_OK,
+ * MP_ERR_NOMEM, or STOP with d->r.err set; on STOP nothing was reported
+ * and the entry is left empty. */
+static mp_error read_batch(dec *d, size_t limit) {
+    doc_entry *e = &d->doc->entries[d->batch];
+    memset(&e->batch, 0, sizeof e->batch);
+    d->batch_failed = 0;
+    d->validated = 0;
+    d->env = NULL;
+    d->batch_start = d->pos;
+    mp__jr_init(&d->r, d->json, d->pos, limit);
+    mp__jr_token v;
+    mp_error err = next_value(d, &v);
+    if (err == MP_OK) {
+        if (v.type == MP__JR_LBRACE) {
+            err = dec_object(d, &mp__batch_object, &e->batch, NULL);
+        } else {
             problem(d, MP_SEVERITY_ERROR, MP_ERR_TYPE, NULL, "a batch must be an object, got %s",
-                    json_type_name(root));
-        e->ok = !d->batch_failed;
+                    type_name(v.type));
+            err = mp__jr_skip(&d->r, &v, &d->keys) ? STOP : MP_OK;
+        }
     }
-    json_decref(root);
+    /* A syntax error found by the validation pass stops the walk where it
+     * stood, which may look like success to the caller of problem(). */
+    if (err == MP_OK && d->r.failed)
+        err = STOP;
+    if (err == STOP && d->r.err.code == MP__JR_E_NOMEM)
+        err = MP_ERR_NOMEM;
+    if (err != MP_OK)
+        memset(&e->batch, 0, sizeof e->batch);
+    e->ok = err == MP_OK && !d->batch_failed;
+    /* Scopes left open by a stopped walk. */
+    while (d->keys.nscopes)
+        mp__jr_keyset_pop(&d->keys);
     return err;
 }
-
-/* ------------------------------------------------------------------------ */
-/* Reading the input                                                        */
-/* ------------------------------------------------------------------------ */
-
 /* Moves pos forward to `to`, counting the lines passed. */
 static void advance_to(dec *d, size_t to) {
     const char *p = d->json + d->pos, *end = d->json + to;
@@ -823,7 +1146,7 @@ static void skip_whitespace(dec *d) {
     }
 }
 
-/* Line and 1-based column (in characters, as jansson counts them) of byte
+/* Line and 1-based column (in characters, as jansson counted them) of byte
  * `at` of the input, at or after pos. */
 static void locate(const dec *d, size_t at, size_t *line, size_t *column) {
     size_t l = d->line, ls = d->line_start;
@@ -857,22 +1180,16 @@ static void text_problem(dec *d, mp_error code, size_t at, const char *fmt, ...)
     va_end(ap);
 }
 
-/* jansson leaves the error text empty when an allocation fails. */
-static int parse_nomem(const json_error_t *e) {
-    return e->text[0] == '\0' || json_error_code(e) == json_error_out_of_memory;
-}
-
-/* Where jansson's error is, as a byte of the input. jansson has read
- * e->position bytes of the value at pos: the error is in the last
- * character read (a bad token ends there), except that a byte that is not
- * UTF-8 was not counted, and "premature end" is best shown just after the
- * last thing that was there rather than after trailing newlines. */
-static size_t error_at(const dec *d, const json_error_t *e) {
-    size_t at = d->pos + (size_t)(e->position > 0 ? e->position : 0);
-    enum json_error_code code = json_error_code(e);
-    if (code == json_error_invalid_utf8)
+/* Where the reader's error is, as a byte of the input. The reader stands
+ * where jansson's stream stood: just after the last character read (a bad
+ * token ends there), except that a byte that is not UTF-8 was not counted,
+ * and "premature end" is best shown just after the last thing that was
+ * there rather than after trailing newlines. */
+static size_t error_at(const dec *d, const mp__jr_error *e) {
+    size_t at = e->position;
+    if (e->code == MP__JR_E_UTF8)
         return at;
-    if (code == json_error_premature_end_of_input) {
+    if (e->code == MP__JR_E_PREMATURE) {
         while (at > d->pos && (d->json[at - 1] == ' ' || d->json[at - 1] == '\t' ||
                                d->json[at - 1] == '\r' || d->json[at - 1] == '\n'))
             at--;
@@ -886,211 +1203,30 @@ static size_t error_at(const dec *d, const json_error_t *e) {
     return at;
 }
 
-/* Reports jansson's error for the value that starts at pos. Returns
- * MP_ERR_NOMEM when jansson ran out of memory, else MP_OK. */
-static mp_error parse_error(dec *d, const json_error_t *e) {
-    if (parse_nomem(e))
-        return MP_ERR_NOMEM;
+/* Reports the reader's error for the value that starts at pos; the
+ * current batch fails and stays empty. */
+static void syntax_error(dec *d, const mp__jr_error *e) {
     size_t at = error_at(d, e);
-    switch (json_error_code(e)) {
-    case json_error_numeric_overflow:
-        /* Integers are normally fixed up (parse_fixed), so this is mostly
-         * a real beyond the double range, like 1e400. */
-        if (strstr(e->text, "integer"))
-            text_problem(d, MP_ERR_RANGE, at, "integer does not fit in int64 (%s)", e->text);
-        else
-            text_problem(d, MP_ERR_RANGE, at, "number does not fit in a double (%s)", e->text);
+    d->doc->entries[d->batch].ok = 0;
+    switch (e->code) {
+    case MP__JR_E_RANGE:
+        text_problem(d, MP_ERR_RANGE, at, "number does not fit in a double (%s)", e->text);
         break;
-    case json_error_invalid_utf8:
+    case MP__JR_E_UTF8:
         text_problem(d, MP_ERR_INVALID_UTF8, at, "invalid UTF-8 (%s)", e->text);
         break;
-    case json_error_null_character:
-    case json_error_null_byte_in_key:
+    case MP__JR_E_NUL:
         text_problem(d, MP_ERR_JSON_SYNTAX, at,
                      "a string contains \\u0000, which C strings cannot hold (%s)", e->text);
         break;
-    case json_error_stack_overflow:
+    case MP__JR_E_DEPTH:
         text_problem(d, MP_ERR_LIMIT, at, "JSON nested deeper than %d levels (%s)",
-                     JSON_PARSER_MAX_DEPTH, e->text);
+                     MP__JR_MAX_DEPTH, e->text);
         break;
     default:
         text_problem(d, MP_ERR_JSON_SYNTAX, at, "%s", e->text);
         break;
     }
-    return MP_OK;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Numbers jansson cannot take as they are                                  */
-/* ------------------------------------------------------------------------ */
-
-/*
- * Two kinds of valid JSON numbers do not survive jansson: an integer token
- * beyond int64 fails the whole parse ("too big integer"), and "-0" becomes
- * the integer 0. Both are what Go, JavaScript and our own encoder write for
- * doubles: 1e20 is written "100000000000000000000" and -0.0 "-0". So such
- * tokens are rewritten as reals (".0" appended) in a copy of the value's
- * text, which is parsed instead; the walk then takes them as doubles, or
- * reports an integer field's value as out of range. This costs nothing
- * unless such a token (or, for "-0", a likely one) is there.
- */
-
-/* If an integer token starts at s[i] (outside strings), returns its end
- * and sets *fix when it is one of the two kinds above; otherwise returns
- * the end of the number token (reals are skipped whole). */
-static size_t scan_number(const char *s, size_t n, size_t i, int *fix) {
-    int negative = s[i] == '-';
-    size_t start = i + (size_t)negative, j = start;
-    while (j < n && s[j] >= '0' && s[j] <= '9')
-        j++;
-    *fix = 0;
-    if (j < n && (s[j] == '.' || s[j] == 'e' || s[j] == 'E')) {
-        /* A real: skip its fraction and exponent so that their digits are
-         * not taken for integers. */
-        j++;
-        if (j < n && (s[j] == '+' || s[j] == '-'))
-            j++;
-        while (j < n && ((s[j] >= '0' && s[j] <= '9') || s[j] == 'e' || s[j] == 'E' ||
-                         s[j] == '+' || s[j] == '-'))
-            j++;
-        return j;
-    }
-    size_t digits = j - start;
-    if (digits > 19 ||
-        (digits == 19 &&
-         memcmp(s + start, negative ? "9223372036854775808" : "9223372036854775807", 19) > 0))
-        *fix = 1;
-    else if (negative && digits == 1 && s[start] == '0')
-        *fix = 1;
-    return j;
-}
-
-/* Offsets (just past the token) of the number tokens that need ".0" in the
- * JSON value at the start of s[0..n), outside strings. Stores at most max
- * of them in at (may be NULL), sets *end to where the value ends (where
- * its brackets balance, or after a scalar; n if it never ends) and returns
- * how many there are. Stopping at the value's end keeps the work
- * proportional to the value, not to the rest of the input. */
-static size_t find_fixups(const char *s, size_t n, size_t *at, size_t max, size_t *end) {
-    size_t count = 0, depth = 0, i = 0;
-    while (i < n) {
-        char c = s[i];
-        if (c == '"') {
-            for (i++; i < n && s[i] != '"'; i++)
-                if (s[i] == '\\')
-                    i++;
-            i++;
-        } else if (c == '-' || (c >= '0' && c <= '9')) {
-            int fix;
-            i = scan_number(s, n, i, &fix);
-            if (fix) {
-                if (at && count < max)
-                    at[count] = i;
-                count++;
-            }
-        } else {
-            i++;
-            if (c == '{' || c == '[')
-                depth++;
-            else if ((c == '}' || c == ']') && depth > 0)
-                depth--;
-        }
-        if (depth == 0)
-            break;
-    }
-    *end = i < n ? i : n;
-    return count;
-}
-
-/* Whether s[0..n) may hold a "-0" token: a cheap filter (the exact scan
- * decides) that skips the '-' of dates, UUIDs and names in strings. */
-static int may_have_minus_zero(const char *s, size_t n) {
-    for (const char *p = s, *end = s + n; (p = memchr(p, '-', (size_t)(end - p))) != NULL; p++) {
-        if (end - p < 2 || p[1] != '0' || p == s)
-            continue;
-        char next = end - p > 2 ? p[2] : ' ';
-        if ((next >= '0' && next <= '9') || next == '.' || next == 'e' || next == 'E')
-            continue;
-        char prev = p[-1];
-        if (prev == ':' || prev == ',' || prev == '[' || prev == ' ' || prev == '\n' ||
-            prev == '\t' || prev == '\r')
-            return 1;
-    }
-    return 0;
-}
-
-/* Parses the value at pos (within n bytes) with the tokens of
- * find_fixups() made reals. On return e is as if jansson had read the
- * original text: positions are mapped back. Sets *fixed to 0 and returns
- * NULL with *e untouched when there is nothing to fix; e->text is empty
- * when out of memory. */
-static json_t *parse_fixed(dec *d, size_t n, json_error_t *e, int *fixed) {
-    const char *s = d->json + d->pos;
-    size_t end;
-    size_t count = find_fixups(s, n, NULL, 0, &end);
-    *fixed = 0;
-    if (count == 0 || count > (INT_MAX - end) / 2)
-        return NULL;
-    *fixed = 1;
-    mp__arena *a = &d->doc->arena;
-    size_t *at = a->malloc_fn(count * sizeof *at);
-    char *copy = a->malloc_fn(end + 2 * count);
-    json_t *v = NULL;
-    if (!at || !copy) {
-        e->text[0] = '\0';
-        goto done;
-    }
-    find_fixups(s, end, at, count, &end);
-    size_t from = 0, o = 0;
-    for (size_t k = 0; k < count; k++) {
-        memcpy(copy + o, s + from, at[k] - from);
-        o += at[k] - from;
-        memcpy(copy + o, ".0", 2);
-        o += 2;
-        from = at[k];
-    }
-    memcpy(copy + o, s + from, end - from);
-    v = json_loadb(copy, end + 2 * count, PARSE_FLAGS, e);
-    /* Map the position in the copy back: every ".0" before it added 2. */
-    size_t p = (size_t)(e->position > 0 ? e->position : 0), k = 0;
-    while (k < count && at[k] + 2 * k + 2 <= p)
-        k++;
-    if (k < count && p > at[k] + 2 * k)
-        e->position = (int)at[k]; /* inside a ".0": the token's end */
-    else
-        e->position = (int)(p - 2 * k);
-done:
-    if (at)
-        a->free_fn(at);
-    if (copy)
-        a->free_fn(copy);
-    return v;
-}
-
-/* Parses the value at pos, giving jansson at most limit - pos bytes
- * (jansson counts positions in an int). */
-static json_t *parse_value(dec *d, size_t limit, json_error_t *e) {
-    size_t n = limit - d->pos;
-    if (n > INT_MAX)
-        n = INT_MAX;
-    int fixed;
-    json_t *v = json_loadb(d->json + d->pos, n, PARSE_FLAGS, e);
-    if (v) {
-        /* Parsed; parse again only if it may hold "-0" (rare). */
-        size_t used = (size_t)e->position;
-        if (!may_have_minus_zero(d->json + d->pos, used))
-            return v;
-        json_error_t e2;
-        json_t *v2 = parse_fixed(d, used, &e2, &fixed);
-        if (!fixed)
-            return v;
-        json_decref(v);
-        *e = e2;
-        return v2;
-    }
-    if (json_error_code(e) == json_error_numeric_overflow && strstr(e->text, "integer"))
-        v = parse_fixed(d, n, e, &fixed);
-    return v;
 }
 
 /* The offset of the next record after pos: the first line after pos's
@@ -1111,38 +1247,6 @@ static size_t next_record(dec *d) {
         }
     }
     return d->limit;
-}
-
-/* The value at pos ran into the next record without ending. It may be one
- * value spread over lines whose nested objects start in column 1 (JSON
- * pretty-printed without indentation), so parse again without the bound.
- * If that fails too, its error replaces the bounded one only when it lies
- * beyond the next record's first byte; failing right there means the
- * record itself was cut short (a truncated NDJSON line), which the bounded
- * error ("premature end of input") says better. Failed retries may re-read
- * at most the input's length in total, so hostile input cannot make
- * decoding quadratic. */
-static json_t *parse_multiline(dec *d, size_t limit, json_error_t *e) {
-    if (d->retried > d->len)
-        return NULL;
-    json_error_t e2;
-    json_t *v = parse_value(d, d->len, &e2);
-    if (v || parse_nomem(&e2) || (size_t)e2.position > limit - d->pos + 1)
-        *e = e2;
-    if (!v)
-        d->retried += (size_t)e2.position;
-    return v;
-}
-
-/* A value jansson rejected becomes a failed batch of its own. */
-static mp_error add_broken(dec *d, const json_error_t *e, size_t line) {
-    if (parse_nomem(e))
-        return MP_ERR_NOMEM;
-    doc_entry *entry = new_entry(d, line);
-    if (!entry)
-        return MP_ERR_NOMEM;
-    entry->ok = 0;
-    return parse_error(d, e);
 }
 
 /* After a batch: the rest of its line must be blank or hold the next
@@ -1166,7 +1270,17 @@ static void check_rest_of_line(dec *d) {
 
 /* NDJSON or concatenated objects (a single batch is the case of one):
  * every value is a batch. A syntax error spoils its record only: the
- * record becomes a failed batch and reading resumes at the next record. */
+ * record becomes a failed batch and reading resumes at the next record.
+ *
+ * A value that ran into the next record without ending may be one value
+ * spread over lines whose nested objects start in column 1 (JSON
+ * pretty-printed without indentation), so it is read again without the
+ * bound. If that fails too, its error replaces the bounded one only when
+ * it lies beyond the next record's first byte; failing right there means
+ * the record itself was cut short (a truncated NDJSON line), which the
+ * bounded error ("premature end of input") says better. Failed retries
+ * may re-read at most the input's length in total, so hostile input
+ * cannot make decoding quadratic. */
 static mp_error decode_sequence(dec *d) {
     for (;;) {
         skip_whitespace(d);
@@ -1174,19 +1288,28 @@ static mp_error decode_sequence(dec *d) {
             return MP_OK;
         size_t line = d->line;
         size_t limit = next_record(d);
-        json_error_t e;
-        json_t *v = parse_value(d, limit, &e);
-        if (!v && limit < d->len && json_error_code(&e) == json_error_premature_end_of_input)
-            v = parse_multiline(d, limit, &e);
-        if (!v) {
-            if (add_broken(d, &e, line))
-                return MP_ERR_NOMEM;
+        if (!new_entry(d, line))
+            return MP_ERR_NOMEM;
+        mp_error err = read_batch(d, limit);
+        if (err == STOP && limit < d->len && d->r.err.code == MP__JR_E_PREMATURE &&
+            d->retried <= d->len) {
+            mp__jr_error bounded = d->r.err;
+            err = read_batch(d, d->len);
+            if (err == STOP) {
+                size_t reached = d->r.err.position - d->pos;
+                d->retried += reached;
+                if (reached <= limit - d->pos + 1)
+                    d->r.err = bounded;
+            }
+        }
+        if (err == MP_ERR_NOMEM)
+            return err;
+        if (err == STOP) {
+            syntax_error(d, &d->r.err);
             advance_to(d, limit);
             continue;
         }
-        advance_to(d, d->pos + (size_t)e.position);
-        if (add_batch(d, v, line))
-            return MP_ERR_NOMEM;
+        advance_to(d, d->r.pos);
         check_rest_of_line(d);
         d->batch = -1;
     }
@@ -1217,14 +1340,16 @@ static mp_error decode_array(dec *d) {
         skip_whitespace(d);
         if (d->pos >= d->len)
             break;
-        size_t line = d->line;
-        json_error_t e;
-        json_t *v = parse_value(d, d->len, &e);
-        if (!v)
-            return add_broken(d, &e, line);
-        advance_to(d, d->pos + (size_t)e.position);
-        if (add_batch(d, v, line))
+        if (!new_entry(d, d->line))
             return MP_ERR_NOMEM;
+        mp_error err = read_batch(d, d->len);
+        if (err == MP_ERR_NOMEM)
+            return err;
+        if (err == STOP) {
+            syntax_error(d, &d->r.err);
+            return MP_OK;
+        }
+        advance_to(d, d->r.pos);
         d->batch = -1;
         skip_whitespace(d);
         if (d->pos >= d->len)
@@ -1292,7 +1417,10 @@ mp_error mp_decode(const char *json, size_t len, mp_document **out, mp_diag *dia
     d.json = json ? json : "";
     d.len = len;
     d.line = 1;
-    if (decode_input(&d) != MP_OK) {
+    mp__jr_keyset_init(&d.keys, malloc_fn, free_fn);
+    mp_error err = decode_input(&d);
+    mp__jr_keyset_free(&d.keys);
+    if (err != MP_OK) {
         mp_document_free(doc);
         mp__diag_add(diag, MP_SEVERITY_ERROR, MP_ERR_NOMEM, -1, "", "out of memory while decoding");
         return MP_ERR_NOMEM;
