@@ -564,18 +564,12 @@ size_t mp__utf8_length(const char *s, size_t n) {
 /* ------------------------------------------------------------------------ */
 /* JSON string escaping                                                      */
 
-/* High bit set in each byte of w that is a control character, '"', '\\' or
- * non-ASCII, i.e. that needs more than a plain copy. Working on the low 7
- * bits of each byte keeps every sum below 0x100, so no carry crosses into
- * the next byte and the answer is exact for every byte, not just the first.
- * Bytes >= 0x80 may look like a quote or a backslash in their low bits, but
- * they are flagged anyway. */
 static uint64_t needs_work(uint64_t w) {
-    uint64_t t = w & MP__LOW7;
-    uint64_t printable = t + 0x60 * MP__ONES;           /* >= 0x20 */
-    uint64_t not_quote = (t ^ ('"' * MP__ONES)) + MP__LOW7; /* != '"' */
-    uint64_t not_backslash = (t ^ ('\\' * MP__ONES)) + MP__LOW7;
-    return (w | ~(printable & not_quote & not_backslash)) & MP__HIGHS;
+    return mp__json_needs_work(w);
+}
+
+static int is_plain(unsigned char c) {
+    return mp__json_is_plain(c);
 }
 
 /* Copies 16 bytes from s to o and returns their needs_work() masks in
@@ -629,16 +623,10 @@ static size_t copy_clean_run(char *o, const unsigned char *s, size_t i, size_t n
             return i - start + first_flagged(m);
         i += 8;
     }
-    if (i < n) {
-        /* The tail goes through a word padded with NULs, which count as
-         * needing work and so stop the run at the real end. */
-        unsigned char tail[8] = {0};
-        size_t rem = n - i;
-        memcpy(tail, s + i, rem);
-        size_t run = first_flagged(needs_work(load64(tail)));
-        memcpy(o + (i - start), tail, run);
-        i += run;
-    }
+    /* The last few bytes one at a time: a word padded through a
+     * variable-length memcpy costs a library call or two. */
+    for (; i < n && is_plain(s[i]); i++)
+        o[i - start] = (char)s[i];
     return i - start;
 }
 
@@ -667,6 +655,11 @@ static char *write_ascii_escape(char *o, unsigned char c) {
 
 size_t mp__json_escape(char *out, const char *s, size_t n, size_t *bad_offset) {
     const unsigned char *p = (const unsigned char *)s;
+    if (n <= 16) {
+        size_t w = mp__json_escape_short(out, s, n);
+        if (w != 0 || n == 0)
+            return w;
+    }
     char *o = out;
     size_t i = 0;
     while (i < n) {
