@@ -229,11 +229,15 @@ static const char *gen_ip(mp_gen *g) {
     case 1:
         snprintf(buf, sizeof buf, "%u.%u.%u.%u", a, b, c, d);
         break;
-    case 2:
-        snprintf(buf, sizeof buf, "2001:db8:%x:%x:%x:%x:%x:%x", a, b * 256 + c, d,
-                 (unsigned)below(g, 65536), (unsigned)below(g, 65536),
-                 (unsigned)below(g, 65536));
+    case 2: {
+        /* Drawn one by one: the order of evaluation of arguments is
+         * unspecified, and the same seed must give the same batch. */
+        unsigned e = (unsigned)below(g, 65536);
+        unsigned f = (unsigned)below(g, 65536);
+        unsigned h = (unsigned)below(g, 65536);
+        snprintf(buf, sizeof buf, "2001:db8:%x:%x:%x:%x:%x:%x", a, b * 256 + c, d, e, f, h);
         break;
+    }
     case 3:
         snprintf(buf, sizeof buf, "2001:db8::%x", a * 256 + b);
         break;
