@@ -314,7 +314,7 @@ static void print_client_problems(const mp_diag *diag) {
 int cmd_send(int argc, char **argv) {
     const char *url = NULL, *pod_name = NULL, *key = NULL, *secret = NULL;
     int bulk = 0, historical = 0, no_progress = 0, quiet = 0;
-    int64_t concurrency = 4, timeout_ms = 0;
+    int64_t concurrency = 4, timeout_ms = 0, max_attempts = 0;
     cli_args files = {0};
     const cli_opt opts[] = {
         {CLI_OPT_STRING, "url", 0, "BASE", &url,
@@ -329,6 +329,8 @@ int cmd_send(int argc, char **argv) {
         {CLI_OPT_INT64, "concurrency", 'c', "N", &concurrency, "requests in flight (default 4)"},
         {CLI_OPT_INT64, "timeout-ms", 0, "MS", &timeout_ms,
          "timeout of one attempt (default 30000)"},
+        {CLI_OPT_INT64, "max-attempts", 0, "N", &max_attempts,
+         "attempts per request, the first included (default 5; 1 = no retries)"},
         {CLI_OPT_FLAG, "no-progress", 0, NULL, &no_progress, "no progress line on a terminal"},
         {CLI_OPT_FLAG, "quiet", 'q', NULL, &quiet, "do not print warnings"},
         {CLI_OPT_ARGS, "[FILE...]", 0, "FILE", &files,
@@ -351,13 +353,17 @@ int cmd_send(int argc, char **argv) {
         cli_error("send", "--concurrency must be between 1 and %d", MAX_CONCURRENCY);
         return CLI_EXIT_ERROR;
     }
-    if (timeout_ms < 0) {
-        cli_error("send", "--timeout-ms must be positive");
+    if (timeout_ms < 0 || timeout_ms > INT32_MAX) {
+        cli_error("send", "--timeout-ms must be between 1 and %d", INT32_MAX);
+        return CLI_EXIT_ERROR;
+    }
+    if (max_attempts < 0 || max_attempts > 100) {
+        cli_error("send", "--max-attempts must be between 1 and 100");
         return CLI_EXIT_ERROR;
     }
 
     mp_client_options co = {.api_key = key, .api_secret = secret, .pod = pod, .base_url = url,
-                            .timeout_ms = (long)timeout_ms,
+                            .timeout_ms = (long)timeout_ms, .max_attempts = (int)max_attempts,
                             /* Validated per batch below, so one bad batch never sinks a bulk request. */
                             .skip_validation = 1};
     sender s = {.bulk = bulk, .historical = historical, .concurrency = (int)concurrency,
