@@ -175,7 +175,15 @@ static char *put_string(enc *e, char *o, const char *prefix, size_t prefix_len, 
         return NULL;
     o = put(o, prefix, prefix_len);
     *o++ = '"';
-    size_t w = n <= 16 ? mp__json_escape_short(o, s, n) : 0;
+    /* Up to 32 bytes inline, as two halves of at most 16: most strings of
+     * a batch are that short and need no escaping (names, e-mail
+     * addresses), and a call to the general loop costs more than the copy.
+     * Anything else starts over in mp__json_escape(). */
+    size_t w = 0;
+    if (n <= 16)
+        w = mp__json_escape_short(o, s, n);
+    else if (n <= 32 && mp__json_escape_short(o, s, 16) != 0)
+        w = mp__json_escape_short(o + 16, s + 16, n - 16) != 0 ? n : 0;
     if (w == 0 && n != 0)
         w = mp__json_escape(o, s, n, bad);
     if (MP__UNLIKELY(w == SIZE_MAX)) {
@@ -576,35 +584,29 @@ static char *enc_field(enc *e, char *o, const mp__field *f, const void *base,
     }
 }
 
-/* Whether a field is set (or null), from its first member alone: the state
- * byte of optional scalars, the enum or value type, or the pointer of
- * strings, objects and lists. Most fields of a batch are absent, so this
- * check runs inline and only set fields pay for a call. */
-static inline int field_set(const mp__field *f, const void *base) {
-    /* Bytes that say whether a field of each kind is set: the state byte
-     * of optional scalars, the enum or mp_value.type, else a pointer. A
-     * table rather than a switch on the kind: a jump table costs an
-     * indirect branch per field, and there are hundreds per batch. */
-    static const unsigned char probe_width[] = {
-        [MP__K_STRING] = 8,        [MP__K_INT64] = 1,       [MP__K_DOUBLE] = 1,
-        [MP__K_BOOL] = 1,          [MP__K_ENUM] = 4,        [MP__K_OBJECT] = 8,
-        [MP__K_OBJECT_LIST] = 8,   [MP__K_STRING_LIST] = 8, [MP__K_ATTRIBUTES] = 8,
-        [MP__K_STRING_MAP] = 8,    [MP__K_STRING_MAP_MAP] = 8, [MP__K_GDPR] = 8,
-        [MP__K_VALUE] = 4,         [MP__K_EVENT_LIST] = 8};
-    const char *at = (const char *)base + f->offset;
-    unsigned w = probe_width[f->kind];
-    if (w == 8)
-        return mp__load_ptr(base, f->offset) != NULL;
-    if (w == 4)
-        return mp__load_enum(base, f->offset) != 0;
-    return *(const unsigned char *)at != MP_ABSENT;
+/* Whether a field is set (or null): one load and one AND with the
+ * precomputed window and mask of mp__field.probe_at. Most fields of a
+ * batch are absent, so this runs inline and only set fields pay for a
+ * call. `probe` is the struct, or a copy padded to 8 bytes. */
+static inline int field_set(const mp__field *f, const unsigned char *probe) {
+    uint64_t w, m;
+    memcpy(&w, probe + f->probe_at, sizeof w);
+    memcpy(&m, f->probe_mask, sizeof m);
+    return (w & m) != 0;
 }
 
 static char *enc_fields(enc *e, char *o, const mp__object *obj, const void *base,
                         const mp__path *path) {
+    const unsigned char *probe = (const unsigned char *)base;
+    unsigned char padded[8] = {0};
+    if (MP__UNLIKELY(obj->size < sizeof padded)) {
+        /* The 8-byte window of a smaller struct would read past its end. */
+        memcpy(padded, base, obj->size);
+        probe = padded;
+    }
     const mp__field *f = obj->fields, *end = f + obj->nfields;
     for (; f != end; f++) {
-        if (MP__LIKELY(!field_set(f, base)))
+        if (MP__LIKELY(!field_set(f, probe)))
             continue;
         if (!(o = enc_field(e, o, f, base, path)))
             return NULL;

@@ -42,13 +42,6 @@ _Static_assert(sizeof(double) == sizeof(uint64_t), "double must be 64 bits");
 /* ------------------------------------------------------------------------ */
 /* Integers                                                                  */
 
-static const char digit_pairs[200] = {
-    "0001020304050607080910111213141516171819"
-    "2021222324252627282930313233343536373839"
-    "4041424344454647484950515253545556575859"
-    "6061626364656667686970717273747576777879"
-    "8081828384858687888990919293949596979899"};
-
 static const uint64_t pow10_u64[20] = {
     1u,                 10u,                 100u,                 1000u,
     10000u,             100000u,             1000000u,             10000000u,
@@ -72,44 +65,58 @@ static unsigned decimal_digits(uint64_t u) {
 #endif
 }
 
-static void put_pair(char *p, uint32_t v) {
-    memcpy(p, digit_pairs + 2 * v, 2);
+/* Stores the 8 bytes of w, lowest first: one store on little-endian
+ * targets, byte by byte elsewhere (compilers do not always merge those). */
+static void store_le64(char *p, uint64_t w) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(p, &w, sizeof w);
+#else
+    for (int i = 0; i < 8; i++)
+        p[i] = (char)(w >> (8 * i));
+#endif
 }
 
-/* Exactly 8 digits of v < 10^8. The two halves have no data dependency on
- * each other, so the CPU overlaps their multiplies. */
-static void put_8_digits(char *p, uint32_t v) {
-    uint32_t hi = v / 10000, lo = v % 10000;
-    put_pair(p, hi / 100);
-    put_pair(p + 2, hi % 100);
-    put_pair(p + 4, lo / 100);
-    put_pair(p + 6, lo % 100);
+/* The 8 decimal digits of v < 10^8, zero-padded, as ASCII bytes in a word
+ * whose lowest byte is the first digit. All in registers (SWAR): v is split
+ * into 4-digit halves, each half into 2-digit lanes and each of those into
+ * digits, with multiply-shift divisions exact for the ranges involved:
+ * (x * 10486) >> 20 is x / 100 for x < 10^4 and (x * 103) >> 10 is x / 10
+ * for x < 100. No tables and no branches. */
+static uint64_t eight_digits(uint32_t v) {
+    uint64_t halves = (uint64_t)(v / 10000) | ((uint64_t)(v % 10000) << 32);
+    uint64_t hundreds = ((halves * 10486u) >> 20) & 0x0000007F0000007Fu;
+    uint64_t pairs = ((halves - 100u * hundreds) << 16) | hundreds;
+    uint64_t tens = ((pairs * 103u) >> 10) & 0x000F000F000F000Fu;
+    uint64_t digits = ((pairs - 10u * tens) << 8) | tens;
+    return digits + 0x3030303030303030u;
+}
+
+/* The last n (1..8) digits of v < 10^8 at p. Writes 8 bytes: the ones past
+ * p + n are garbage for the caller to overwrite or ignore. */
+static void put_last_digits(char *p, uint32_t v, unsigned n) {
+    store_le64(p, eight_digits(v) >> (8 * (8 - n)));
 }
 
 /* Writes u right-aligned in exactly `len` characters, padding with leading
- * zeros; len must be at least the number of digits of u. Splitting off
- * 8-digit chunks keeps most of the work in cheap 32-bit arithmetic. */
+ * zeros; len must be at least the number of digits of u. May write up to
+ * out + 8 when len < 8 (callers' worst-case sizes allow it). Chunks of 8
+ * digits keep the work in 32-bit arithmetic and registers. */
 static void put_digits(char *out, uint64_t u, unsigned len) {
-    char *p = out + len;
-    while (u >= 100000000u) {
-        p -= 8;
-        put_8_digits(p, (uint32_t)(u % 100000000u));
-        u /= 100000000u;
+    if (len <= 8) {
+        put_last_digits(out, (uint32_t)u, len);
+        return;
     }
-    uint32_t v = (uint32_t)u;
-    while (v >= 100) {
-        p -= 2;
-        put_pair(p, v % 100);
-        v /= 100;
+    if (len <= 16) {
+        put_last_digits(out, (uint32_t)(u / 100000000u), len - 8);
+        store_le64(out + len - 8, eight_digits((uint32_t)(u % 100000000u)));
+        return;
     }
-    if (v >= 10) {
-        p -= 2;
-        put_pair(p, v);
-    } else {
-        *--p = (char)('0' + v);
-    }
-    while (p > out)
-        *--p = '0';
+    /* 17 to 23 digits (write_fixed pads up to 23): the top part is below
+     * 2^64 / 10^16 < 10^4, with leading zeros at most 7 characters. */
+    uint64_t top = u / 10000000000000000u, rest = u % 10000000000000000u;
+    put_last_digits(out, (uint32_t)top, len - 16);
+    store_le64(out + len - 16, eight_digits((uint32_t)(rest / 100000000u)));
+    store_le64(out + len - 8, eight_digits((uint32_t)(rest % 100000000u)));
 }
 
 static char *put_u64(char *out, uint64_t u) {
@@ -653,6 +660,52 @@ static char *write_ascii_escape(char *o, unsigned char c) {
     return o + 2;
 }
 
+/* 1 for the bytes mp__json_is_plain() accepts: printable ASCII and DEL,
+ * except '"' (0x22) and '\\' (0x5C). One load instead of four compares. */
+#define MP__ROW(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+static const unsigned char plain_byte[256] = {
+    MP__ROW(0), MP__ROW(0),                                         /* 0x00-0x1F */
+    1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,                 /* 0x20 */
+    MP__ROW(1), MP__ROW(1),                                         /* 0x30-0x4F */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,                 /* 0x50 */
+    MP__ROW(1), MP__ROW(1),                                         /* 0x60-0x7F */
+    MP__ROW(0), MP__ROW(0), MP__ROW(0), MP__ROW(0),                 /* 0x80-0xFF */
+    MP__ROW(0), MP__ROW(0), MP__ROW(0), MP__ROW(0)};
+#undef MP__ROW
+
+/* mp__json_escape() byte by byte. For short strings that need work, where
+ * the block scan would restart after every escape or non-ASCII character
+ * and its setup would cost more than it saves. */
+static size_t escape_bytes(char *out, const unsigned char *p, size_t n, size_t *bad_offset) {
+    char *o = out;
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (plain_byte[c]) {
+            *o++ = (char)c;
+            i++;
+        } else if (c < 0x80) {
+            o = write_ascii_escape(o, c);
+            i++;
+        } else {
+            size_t len = utf8_sequence(p + i, n - i);
+            if (len == 0) {
+                if (bad_offset != NULL)
+                    *bad_offset = i;
+                return SIZE_MAX;
+            }
+            for (size_t j = 0; j < len; j++)
+                o[j] = (char)p[i + j];
+            o += len;
+            i += len;
+        }
+    }
+    return (size_t)(o - out);
+}
+
+/* Below this length a string that needs work goes byte by byte. */
+#define MP__ESCAPE_BYTES_MAX 32
+
 size_t mp__json_escape(char *out, const char *s, size_t n, size_t *bad_offset) {
     const unsigned char *p = (const unsigned char *)s;
     if (n <= 16) {
@@ -660,6 +713,8 @@ size_t mp__json_escape(char *out, const char *s, size_t n, size_t *bad_offset) {
         if (w != 0 || n == 0)
             return w;
     }
+    if (n <= MP__ESCAPE_BYTES_MAX)
+        return escape_bytes(out, p, n, bad_offset);
     char *o = out;
     size_t i = 0;
     while (i < n) {

@@ -114,10 +114,35 @@ static_assert(sizeof(mp__enums) / sizeof(mp__enums[0]) == MP_ENUM_EVENT_TYPE + 1
 /* Field macros. OBJ names the struct of the table being written.           */
 /* ------------------------------------------------------------------------ */
 
-#define FIELD(m, json, kind, flags, maxc, sub)                               \
-    {json, "\"" json "\":", (uint8_t)(sizeof(json) - 1),                     \
-     (uint8_t)(sizeof("\"" json "\":") - 1), kind, (uint16_t)(flags),        \
-     (uint16_t)offsetof(OBJ, m), maxc, sub}
+/* The start of the presence window of member m (see mp__field.probe_at),
+ * and byte i of its mask: 0xFF where byte i of the window is one of the
+ * first MP__PROBE_WIDTH(kind) bytes of m. */
+#define PROBE_AT(m)                                                          \
+    (offsetof(OBJ, m) + 8 <= sizeof(OBJ) ? offsetof(OBJ, m)                  \
+     : sizeof(OBJ) >= 8                  ? sizeof(OBJ) - 8                   \
+                                         : 0)
+#define PROBE_BYTE(m, kind, i)                                               \
+    (unsigned char)(PROBE_AT(m) + (i) >= offsetof(OBJ, m) &&                 \
+                            PROBE_AT(m) + (i) < offsetof(OBJ, m) + MP__PROBE_WIDTH(kind) \
+                        ? 0xFF                                               \
+                        : 0)
+#define PROBE_MASK(m, kind)                                                  \
+    {PROBE_BYTE(m, kind, 0), PROBE_BYTE(m, kind, 1), PROBE_BYTE(m, kind, 2),  \
+     PROBE_BYTE(m, kind, 3), PROBE_BYTE(m, kind, 4), PROBE_BYTE(m, kind, 5),  \
+     PROBE_BYTE(m, kind, 6), PROBE_BYTE(m, kind, 7)}
+
+#define FIELD(m, json, kind_, flags_, maxc, sub_)                            \
+    {.name = json,                                                           \
+     .key = "\"" json "\":",                                                 \
+     .name_len = (uint8_t)(sizeof(json) - 1),                                \
+     .key_len = (uint8_t)(sizeof("\"" json "\":") - 1),                      \
+     .kind = kind_,                                                          \
+     .flags = (uint16_t)(flags_),                                            \
+     .offset = (uint16_t)offsetof(OBJ, m),                                   \
+     .max_chars = maxc,                                                      \
+     .probe_at = (uint16_t)PROBE_AT(m),                                      \
+     .sub = sub_,                                                            \
+     .probe_mask = PROBE_MASK(m, kind_)}
 #define STR(m, fl) FIELD(m, #m, MP__K_STRING, fl, 0, NULL)
 #define STRMAX(m, fl, maxc) FIELD(m, #m, MP__K_STRING, fl, maxc, NULL)
 #define INT(m, fl) FIELD(m, #m, MP__K_INT64, fl, 0, NULL)

@@ -67,8 +67,27 @@ typedef struct mp__field {
     uint16_t flags;    /* MP__F_* */
     uint16_t offset;   /* offsetof the member in its struct */
     uint16_t max_chars; /* longest value in code points; 0 = no limit */
+    /* The encoder's presence test, one load and one AND: the field is set
+     * (or null) iff a byte that probe_mask selects in the 8 bytes at
+     * probe_at is non-zero. Those are the bytes of the state of optional
+     * scalars, of the enum or mp_value.type, else of the pointer. The
+     * window starts at the field, or ends at the end of the struct when the
+     * field is in its last 8 bytes, so it never reads past the struct; for
+     * structs under 8 bytes (mp__object.size < 8) it starts at 0 and the
+     * reader must pad the struct to 8 bytes first. A byte array keeps the
+     * mask independent of byte order. */
+    uint16_t probe_at;
     const void *sub;   /* mp__object for objects and lists, mp__enum for enums */
+    unsigned char probe_mask[8];
 } mp__field;
+
+/* How many bytes at the start of a field of kind k say whether it is set
+ * (see mp__field.probe_mask): the mp_state byte, the int of an enum or of
+ * mp_value.type, or a pointer (of a list: its items). */
+#define MP__PROBE_WIDTH(k)                                                   \
+    ((k) == MP__K_INT64 || (k) == MP__K_DOUBLE || (k) == MP__K_BOOL ? 1u     \
+     : (k) == MP__K_ENUM || (k) == MP__K_VALUE ? sizeof(int)                 \
+                                                : sizeof(void *))
 
 typedef struct mp__object {
     const char *name; /* what the object is called in messages: "device_info" */

@@ -92,8 +92,10 @@ grep -q ":[01]: (batch): not delivered: HTTP 400" "$tmp/send.out" || fail "400: 
 grep -q "1 accepted, 1 not delivered" "$tmp/send.err" || fail "400 summary: $(cat "$tmp/send.err")"
 send 1 --url "$url" --key k --secret wrong <(head -n 1 "$tmp/w1.ndjson")
 grep -q "not delivered: HTTP 403" "$tmp/send.out" || fail "403: $(cat "$tmp/send.out")"
-dead=$url
 stop
+# Nobody listens on port 1 (a port freed by `stop` could be taken by another
+# test running in parallel).
+dead=http://127.0.0.1:1/v2
 send 1 --url "$dead" --key k --secret s --max-attempts 2 <(head -n 1 "$tmp/w1.ndjson")
 grep -q "not delivered: .*after 2 attempts" "$tmp/send.out" || fail "refused: $(cat "$tmp/send.out")"
 
