@@ -13,7 +13,12 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() {
+  echo "FAIL: $*" >&2
+  # The server's own messages (a sanitizer report, say) explain most failures.
+  [ -s "$tmp/serve.err" ] && { echo "--- serve stderr:" >&2; cat "$tmp/serve.err" >&2; }
+  exit 1
+}
 unset MPARTICLE_API_KEY MPARTICLE_API_SECRET
 
 # start ARGS...: `mparticle serve --port 0 --key k --secret s ARGS` in the
@@ -32,8 +37,10 @@ start() {
 # stop: stops the server; sets $summary to its last line.
 stop() {
   kill -TERM "$pid"
-  wait "$pid" || fail "serve did not stop cleanly"
+  local rc=0
+  wait "$pid" || rc=$?
   pid=
+  [ "$rc" -eq 0 ] || fail "serve exited with $rc after SIGTERM"
   summary=$(tail -n 1 "$tmp/serve.out")
 }
 
