@@ -22,23 +22,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include <mparticle.h>
 
 typedef struct stats {
     double seconds[64];
     int n;
 } stats;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static double median(stats *s) {
     qsort(s->seconds, (size_t)s->n, sizeof s->seconds[0], cmp_double);
@@ -152,26 +142,6 @@ static void w1_build(w1_batch *w, int i) {
 }
 
 /* ---- helpers --------------------------------------------------------------- */
-
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc((size_t)n + 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    if (p) {
-        p[n] = '\0';
-        *len = (size_t)n;
-    }
-    return p;
-}
 
 static size_t count_events(const mp_batch *const *b, size_t n) {
     size_t events = 0;

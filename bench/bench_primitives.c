@@ -25,21 +25,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "codec/json_primitives.h"
 
 #define TEXT_LEN 2400
 #define MAX_RUNS 64
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static double median(double *v, int n) {
     qsort(v, (size_t)n, sizeof v[0], cmp_double);

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include <mparticle.h>
 
 typedef struct work {
@@ -28,12 +29,6 @@ typedef struct work {
     size_t failed;
     pthread_mutex_t lock;
 } work;
-
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void *uploader(void *arg) {
     work *w = arg;
@@ -78,29 +73,6 @@ static double run(mp_client *client, const mp_batch *batches, size_t count, size
         return -1;
     }
     return t;
-}
-
-static int cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static char *read_file(const char *path, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *p = malloc((size_t)n + 1);
-    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
-        free(p);
-        p = NULL;
-    }
-    fclose(f);
-    if (p)
-        *len = (size_t)n;
-    return p;
 }
 
 int main(int argc, char **argv) {
