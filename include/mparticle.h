@@ -12,5 +12,6 @@
 #include "mparticle/codec.h"
 #include "mparticle/transport.h"
 #include "mparticle/client.h"
+#include "mparticle/uploader.h"
 
 #endif /* MPARTICLE_H */

@@ -41,11 +41,27 @@ typedef enum mp_endpoint {
     MP_ENDPOINT_BULK_HISTORICAL = 2  /**< POST {base}/bulkevents/historical */
 } mp_endpoint;
 
+/** The current version of mp_client_options. */
+#define MP_CLIENT_OPTIONS_VERSION 1
+/** Initialiser: `mp_client_options o = MP_CLIENT_OPTIONS_INIT;` then set fields. */
+#ifdef __cplusplus
+#define MP_CLIENT_OPTIONS_INIT {MP_CLIENT_OPTIONS_VERSION}
+#else /* designated: no missing-initializer warning */
+#define MP_CLIENT_OPTIONS_INIT {.version = MP_CLIENT_OPTIONS_VERSION}
+#endif
+
 /**
- * Client configuration. Zero-initialise: every 0 or NULL means the
- * documented default. Strings are copied by mp_client_new().
+ * Client configuration. Initialise with MP_CLIENT_OPTIONS_INIT or
+ * mp_client_options_init(): every other 0 or NULL means the documented
+ * default. Fields are only ever appended, and `version` tells the library
+ * which of them the caller's header had, so a program built against an
+ * older header keeps working with a newer library (version 0, from a
+ * zero-initialised struct, is taken as version 1). Strings are copied by
+ * mp_client_new().
  */
 typedef struct mp_client_options {
+    /** MP_CLIENT_OPTIONS_VERSION of the header the caller was built with (0 = 1). */
+    unsigned int version;
     /** API key; NULL = the MPARTICLE_API_KEY environment variable. */
     const char *api_key;
     /** API secret; NULL = the MPARTICLE_API_SECRET environment variable. */
@@ -106,12 +122,28 @@ typedef struct mp_api_error {
     char *message; /**< never NULL */
 } mp_api_error;
 
+/** Fills *opts with the defaults of `version` (MP_CLIENT_OPTIONS_VERSION). MP_ERR_INVALID_ARGUMENT for an unknown version. */
+MP_API mp_error mp_client_options_init(mp_client_options *opts, unsigned int version);
+
+/** The current version of mp_result. */
+#define MP_RESULT_VERSION 1
+/** Initialiser: `mp_result r = MP_RESULT_INIT;` */
+#ifdef __cplusplus
+#define MP_RESULT_INIT {MP_RESULT_VERSION}
+#else /* designated: no missing-initializer warning */
+#define MP_RESULT_INIT {.version = MP_RESULT_VERSION}
+#endif
+
 /**
- * What happened in a call. Caller-owned: zero-initialise before first use
- * and release with mp_result_clear(); a call overwrites (and frees) what a
- * previous call left in it.
+ * What happened in a call. Caller-owned: initialise with MP_RESULT_INIT
+ * (or zero it: version 0 is taken as 1) before first use and release with
+ * mp_result_clear(); a call overwrites (and frees) what a previous call
+ * left in it. The library writes only the fields that the caller's
+ * `version` has, so fields can be appended in later versions.
  */
 typedef struct mp_result {
+    /** MP_RESULT_VERSION of the header the caller was built with (0 = 1). Kept by mp_result_clear(). */
+    unsigned int version;
     mp_error error;      /**< MP_OK when accepted */
     mp_outcome outcome;
     int status;          /**< HTTP status of the last attempt; 0 if no response */
@@ -133,7 +165,7 @@ typedef struct mp_result {
     char source_request_id[64];
 } mp_result;
 
-/** Frees what the result holds and zeroes it. NULL is fine. */
+/** Frees what the result holds and zeroes it, keeping `version`. NULL is fine. */
 MP_API void mp_result_clear(mp_result *result);
 
 /** An opaque, thread-safe client. */

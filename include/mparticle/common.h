@@ -48,7 +48,10 @@ typedef enum mp_error {
     MP_ERR_NETWORK = 13,         /**< no HTTP response: refused, reset, DNS or TLS failure */
     MP_ERR_TIMEOUT = 14,         /**< the exchange took longer than its timeout */
     MP_ERR_HTTP = 15,            /**< the server answered with a status that is not success */
-    MP_ERR_RATE_LIMITED = 16     /**< not sent: the client is waiting out a 429's Retry-After */
+    MP_ERR_RATE_LIMITED = 16,    /**< not sent: the client is waiting out a 429's Retry-After */
+    MP_ERR_QUEUE_FULL = 17,      /**< the uploader's queue has no room (and waiting was not asked for, or timed out) */
+    MP_ERR_CLOSED = 18,          /**< the uploader is closing and takes no more batches */
+    MP_ERR_FORKED = 19           /**< an object made by the parent process was used in a forked child */
 } mp_error;
 
 /** One-line, static, English description of an error code. Never NULL. Any thread. */

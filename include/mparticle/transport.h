@@ -36,6 +36,16 @@ typedef struct mp_http_request {
     size_t body_len;
     long connect_timeout_ms; /**< > 0 */
     long timeout_ms;         /**< > 0: the whole exchange */
+    /**
+     * NULL, or a function the transport may call during the exchange (any
+     * number of times, from the thread running send()) that returns
+     * non-zero when the caller wants it abandoned: the uploader's close()
+     * at its deadline. A transport that honours it stops and returns
+     * MP_ERR_TIMEOUT; one that ignores it finishes within timeout_ms.
+     * libcurl's checks it about once a second or more often.
+     */
+    int (*cancelled)(void *cancel_ctx);
+    void *cancel_ctx;
 } mp_http_request;
 
 /**

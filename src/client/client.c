@@ -8,6 +8,7 @@
 #include "client/client_internal.h"
 #include "common/diag.h"
 #include "mparticle/version.h"
+#include "common/uuid.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000
 #define DEFAULT_TIMEOUT_MS 30000
@@ -251,12 +252,23 @@ static mp_error check_options(const mp_client_options *o, const char *key, const
     return MP_OK;
 }
 
+mp_error mp_client_options_init(mp_client_options *opts, unsigned int version) {
+    if (!opts || version < 1 || version > MP_CLIENT_OPTIONS_VERSION)
+        return MP_ERR_INVALID_ARGUMENT;
+    memset(opts, 0, sizeof *opts);
+    opts->version = version;
+    return MP_OK;
+}
+
 mp_error mp_client_new(const mp_client_options *opts, mp_client **out, mp_diag *diag) {
-    static const mp_client_options defaults;
+    static const mp_client_options defaults = MP_CLIENT_OPTIONS_INIT;
     const mp_client_options *o = opts ? opts : &defaults;
     if (!out)
         return give_up(o, MP_ERR_INVALID_ARGUMENT);
     *out = NULL;
+    if (o->version > MP_CLIENT_OPTIONS_VERSION)
+        return give_up(o, invalid(diag, "version",
+                                  "is newer than this library's mp_client_options"));
     const char *key = o->api_key ? o->api_key : getenv("MPARTICLE_API_KEY");
     const char *secret = o->api_secret ? o->api_secret : getenv("MPARTICLE_API_SECRET");
     mp_error err = check_options(o, key, secret, diag);
@@ -274,12 +286,13 @@ mp_error mp_client_new(const mp_client_options *opts, mp_client **out, mp_diag *
         c->transport = *o->transport;
     c->connect_timeout_ms = or_default(o->connect_timeout_ms, DEFAULT_CONNECT_TIMEOUT_MS);
     c->timeout_ms = or_default(o->timeout_ms, DEFAULT_TIMEOUT_MS);
-    c->max_attempts = o->max_attempts > 0 ? o->max_attempts : DEFAULT_MAX_ATTEMPTS;
-    c->backoff_initial_ms = or_default(o->backoff_initial_ms, DEFAULT_BACKOFF_INITIAL_MS);
-    c->backoff_max_ms = or_default(o->backoff_max_ms, DEFAULT_BACKOFF_MAX_MS);
+    c->policy.max_attempts = o->max_attempts > 0 ? o->max_attempts : DEFAULT_MAX_ATTEMPTS;
+    c->policy.backoff_initial_ms = or_default(o->backoff_initial_ms, DEFAULT_BACKOFF_INITIAL_MS);
+    c->policy.backoff_max_ms = or_default(o->backoff_max_ms, DEFAULT_BACKOFF_MAX_MS);
+    c->policy.retry_after_max_ms = or_default(o->retry_after_max_ms, DEFAULT_RETRY_AFTER_MAX_MS);
     c->retry_total_ms = or_default(o->retry_total_ms, DEFAULT_RETRY_TOTAL_MS);
-    c->retry_after_max_ms = or_default(o->retry_after_max_ms, DEFAULT_RETRY_AFTER_MAX_MS);
     c->skip_validation = o->skip_validation;
+    mp__gate_init(&c->gate);
     if (mp__random_bytes(&c->rng, sizeof c->rng) != 0 || c->rng == 0)
         c->rng = (uint64_t)mp__monotonic_ms() | 1;
 

@@ -1,10 +1,14 @@
-/* The client's insides, shared by its source files. */
+/* The client's insides, shared by its source files and by the uploader. */
 #ifndef MP_CLIENT_CLIENT_INTERNAL_H
 #define MP_CLIENT_CLIENT_INTERNAL_H
 
 #include <pthread.h>
 #include <stdint.h>
 
+#include "common/clock.h"
+#include "common/uuid.h"
+#include "delivery/rate_gate.h"
+#include "delivery/retry_policy.h"
 #include "mparticle/client.h"
 
 struct mp_client {
@@ -17,29 +21,33 @@ struct mp_client {
     mp_transport transport;
     long connect_timeout_ms;
     long timeout_ms;
-    int max_attempts;
-    long backoff_initial_ms;
-    long backoff_max_ms;
+    mp__retry_policy policy;
     long retry_total_ms;
-    long retry_after_max_ms;
     int skip_validation;
 
-    pthread_mutex_t lock;     /* guards the two fields below */
-    int64_t gate_until_ms;    /* monotonic ms before which nothing is sent (429 Retry-After) */
-    uint64_t rng;             /* jitter */
+    mp__rate_gate gate;    /* shared by every call and every uploader on this client */
+    pthread_mutex_t lock;  /* guards rng */
+    uint64_t rng;          /* jitter */
 };
 
-/* Milliseconds on the monotonic clock. */
-int64_t mp__monotonic_ms(void);
-/* Milliseconds since the epoch. */
-int64_t mp__realtime_ms(void);
-/* Sleeps ms milliseconds (resuming after signals). */
-void mp__sleep_ms(int64_t ms);
+/* Uniform random bits for backoff jitter (xorshift64 seeded from the OS). */
+uint64_t mp__client_random(mp_client *c);
 
-/* Writes a random (version 4) UUID, 36 characters and a NUL, into out[37]. */
-void mp__uuid_v4(char out[37]);
-/* Fills buf with random bytes from the OS. Returns 0, or -1 if none could be had. */
-int mp__random_bytes(void *buf, size_t len);
+/* Resets r for a new call: frees what it held, keeps its version. */
+void mp__result_start(mp_result *r);
+
+/*
+ * One exchange: POSTs body to the endpoint and records what came back in r
+ * (status, Retry-After capped by the policy, rate-limit headers, body and
+ * errors[], or the transport's reason), counting the attempt. A 429 with
+ * Retry-After closes the client's gate. `resp` is scratch the caller
+ * keeps between attempts (zeroed before the first). cancelled/cancel_ctx
+ * go to the transport (mp_http_request). Returns the transport's error
+ * (MP_OK when a response came, whatever its status).
+ */
+mp_error mp__client_attempt(mp_client *c, mp_endpoint ep, const char *body, size_t len,
+                            mp_result *r, mp_http_response *resp, int (*cancelled)(void *),
+                            void *cancel_ctx);
 
 /*
  * Parses a Retry-After value: delta-seconds ("120") or an HTTP-date

@@ -1,7 +1,10 @@
 /*
- * Upload calls: validate, stamp source_request_ids, encode once, then send
- * with retries. Every attempt sends the same bytes, so a retried batch keeps
- * its source_request_id and the server can drop the duplicate.
+ * The synchronous calls: a thin loop over the delivery parts. Each batch
+ * becomes a payload (validated, given its source_request_id, encoded
+ * once), the packer checks that they fit one request, and then one attempt
+ * after another goes out until the retry policy says stop, sleeping until
+ * the time it names. Every attempt sends the same bytes, so a retried batch
+ * keeps its source_request_id and the server can drop the duplicate.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -12,6 +15,8 @@
 
 #include "client/client_internal.h"
 #include "common/diag.h"
+#include "delivery/packer.h"
+#include "delivery/payload.h"
 #include "transport/response.h"
 
 /* Parsed error bodies are capped so a hostile server cannot grow memory. */
@@ -26,38 +31,18 @@ void mp_result_clear(mp_result *r) {
     }
     free(r->errors);
     free(r->body);
+    unsigned int version = r->version;
     memset(r, 0, sizeof *r);
+    r->version = version;
 }
 
-static void result_start(mp_result *r) {
+void mp__result_start(mp_result *r) {
     mp_result_clear(r);
     r->retry_after_ms = -1;
     r->rate_limit_percentage_used = -1;
 }
 
-static int64_t gate_remaining(mp_client *c) {
-    pthread_mutex_lock(&c->lock);
-    int64_t left = c->gate_until_ms - mp__monotonic_ms();
-    pthread_mutex_unlock(&c->lock);
-    return left > 0 ? left : 0;
-}
-
-static void gate_close_for(mp_client *c, int64_t ms) {
-    pthread_mutex_lock(&c->lock);
-    int64_t until = mp__monotonic_ms() + ms;
-    if (until > c->gate_until_ms)
-        c->gate_until_ms = until;
-    pthread_mutex_unlock(&c->lock);
-}
-
-/* Full jitter (AWS "Exponential Backoff and Jitter", which mParticle's docs
- * point to): a uniform wait in [0, min(max, initial * 2^(attempt-1))]. */
-static int64_t backoff_ms(mp_client *c, int attempt) {
-    int64_t ceiling = c->backoff_initial_ms;
-    for (int i = 1; i < attempt && ceiling < c->backoff_max_ms; i++)
-        ceiling *= 2;
-    if (ceiling > c->backoff_max_ms)
-        ceiling = c->backoff_max_ms;
+uint64_t mp__client_random(mp_client *c) {
     pthread_mutex_lock(&c->lock);
     uint64_t x = c->rng;
     x ^= x << 13;
@@ -65,7 +50,7 @@ static int64_t backoff_ms(mp_client *c, int attempt) {
     x ^= x << 17;
     c->rng = x;
     pthread_mutex_unlock(&c->lock);
-    return (int64_t)(x % (uint64_t)(ceiling + 1));
+    return x;
 }
 
 static char *dup_str(const char *s) {
@@ -149,7 +134,8 @@ static void take_response(mp_client *c, mp_result *r, const mp_http_response *re
     r->status = resp->status;
     const char *ra = mp_http_response_header(resp, "Retry-After");
     int64_t wait = ra ? mp__parse_retry_after(ra, mp__realtime_ms()) : -1;
-    r->retry_after_ms = wait < 0 ? -1 : (wait > c->retry_after_max_ms ? c->retry_after_max_ms : wait);
+    int64_t cap = c->policy.retry_after_max_ms;
+    r->retry_after_ms = wait < 0 ? -1 : (wait > cap ? cap : wait);
     r->rate_limit_percentage_used = header_int(resp, "X-mp-rate-limit-percentage-used");
     copy_field(r->rate_limit_exceeded, sizeof r->rate_limit_exceeded,
                mp_http_response_header(resp, "X-mp-rate-limit-exceeded"));
@@ -161,25 +147,6 @@ static void take_response(mp_client *c, mp_result *r, const mp_http_response *re
     parse_api_errors(r);
 }
 
-static int is_retriable_status(int status) {
-    return status == 429 || status == 408 || status >= 500;
-}
-
-static mp_outcome outcome_of(mp_error transport_err, int status) {
-    if (transport_err == MP_ERR_NETWORK || transport_err == MP_ERR_TIMEOUT ||
-        transport_err == MP_ERR_NOMEM)
-        return MP_OUTCOME_RETRIABLE;
-    if (transport_err)
-        return MP_OUTCOME_REJECTED; /* a request that cannot be sent as given */
-    if (status >= 200 && status < 300)
-        return MP_OUTCOME_ACCEPTED;
-    if (is_retriable_status(status))
-        return MP_OUTCOME_RETRIABLE;
-    if (status == 401 || status == 403)
-        return MP_OUTCOME_UNAUTHORIZED;
-    return MP_OUTCOME_REJECTED;
-}
-
 static mp_error rate_limited(mp_result *r, int64_t wait) {
     r->error = MP_ERR_RATE_LIMITED;
     r->outcome = MP_OUTCOME_RETRIABLE;
@@ -189,50 +156,53 @@ static mp_error rate_limited(mp_result *r, int64_t wait) {
     return MP_ERR_RATE_LIMITED;
 }
 
-/* Sends body to the endpoint, retrying what can be retried. */
+mp_error mp__client_attempt(mp_client *c, mp_endpoint ep, const char *body, size_t len,
+                            mp_result *r, mp_http_response *resp, int (*cancelled)(void *),
+                            void *cancel_ctx) {
+    mp_http_request req = {"POST", c->urls[ep], c->headers, c->header_count, body, len,
+                           c->connect_timeout_ms, c->timeout_ms, cancelled, cancel_ctx};
+    mp__response_reset(resp);
+    r->transport_error[0] = '\0';
+    mp_error err = c->transport.send(c->transport.user_data, &req, resp, r->transport_error,
+                                     sizeof r->transport_error);
+    r->attempts++;
+    if (err == MP_OK && resp->nomem)
+        err = MP_ERR_NOMEM;
+    if (err == MP_OK) {
+        take_response(c, r, resp);
+        if (resp->status == 429 && r->retry_after_ms >= 0)
+            mp__gate_hold_until(&c->gate, mp__monotonic_ms() + r->retry_after_ms);
+    } else {
+        forget_response(r);
+        if (!r->transport_error[0])
+            copy_field(r->transport_error, sizeof r->transport_error, mp_strerror(err));
+    }
+    r->outcome = mp__outcome_of(err, r->status);
+    r->error = err ? err : (r->outcome == MP_OUTCOME_ACCEPTED ? MP_OK : MP_ERR_HTTP);
+    return err;
+}
+
+static int64_t gate_remaining(const mp_client *c) {
+    int64_t left = mp__gate_until(&c->gate) - mp__monotonic_ms();
+    return left > 0 ? left : 0;
+}
+
+/* Sends body to the endpoint until the retry policy says stop, sleeping
+ * until the time it names between attempts. */
 static mp_error send_with_retries(mp_client *c, mp_endpoint ep, const char *body, size_t len,
                                   mp_result *r) {
     int64_t start = mp__monotonic_ms();
-    mp_http_request req = {"POST", c->urls[ep], c->headers, c->header_count, body, len,
-                           c->connect_timeout_ms, c->timeout_ms};
     mp_http_response resp;
     memset(&resp, 0, sizeof resp);
     for (int attempt = 1;; attempt++) {
-        int64_t gate = gate_remaining(c);
-        if (gate > 0 && attempt == 1) {
-            mp__response_reset(&resp);
-            return rate_limited(r, gate);
-        }
-        mp__response_reset(&resp);
-        r->transport_error[0] = '\0';
-        mp_error err = c->transport.send(c->transport.user_data, &req, &resp, r->transport_error,
-                                         sizeof r->transport_error);
-        r->attempts++;
-        if (err == MP_OK && resp.nomem)
-            err = MP_ERR_NOMEM;
-        if (err == MP_OK) {
-            take_response(c, r, &resp);
-            if (resp.status == 429 && r->retry_after_ms >= 0)
-                gate_close_for(c, r->retry_after_ms);
-        } else {
-            forget_response(r);
-            if (!r->transport_error[0])
-                copy_field(r->transport_error, sizeof r->transport_error, mp_strerror(err));
-        }
-        r->outcome = outcome_of(err, resp.status);
-        r->error = err ? err : (r->outcome == MP_OUTCOME_ACCEPTED ? MP_OK : MP_ERR_HTTP);
-        if (r->outcome != MP_OUTCOME_RETRIABLE || err == MP_ERR_NOMEM ||
-            attempt >= c->max_attempts)
+        mp_error err = mp__client_attempt(c, ep, body, len, r, &resp, NULL, NULL);
+        mp__attempt a = {err, r->status, r->retry_after_ms, attempt, mp__monotonic_ms(),
+                         start + c->retry_total_ms, mp__gate_until(&c->gate),
+                         mp__client_random(c)};
+        int64_t retry_at;
+        if (mp__retry_decide(&c->policy, &a, &retry_at) != MP__VERDICT_RETRY)
             break;
-
-        int64_t wait = (err == MP_OK && r->retry_after_ms >= 0) ? r->retry_after_ms
-                                                                 : backoff_ms(c, attempt);
-        gate = gate_remaining(c);
-        if (gate > wait)
-            wait = gate;
-        if (mp__monotonic_ms() + wait - start > c->retry_total_ms)
-            break;
-        mp__sleep_ms(wait);
+        mp__sleep_ms(retry_at - mp__monotonic_ms());
     }
     mp__response_reset(&resp);
     return r->error;
@@ -244,6 +214,8 @@ static mp_error local_failure(mp_result *r, mp_error err) {
     return err;
 }
 
+/* Validation of every batch before any is encoded: an invalid batch must
+ * say so, with all its problems, not "try again later". */
 static mp_error validate_all(mp_client *c, mp_endpoint ep, const mp_batch *batches, size_t count,
                              mp_diag *diag) {
     if (c->skip_validation && ep != MP_ENDPOINT_BULK_HISTORICAL)
@@ -260,12 +232,48 @@ static mp_error validate_all(mp_client *c, mp_endpoint ep, const mp_batch *batch
     return result;
 }
 
+/* The payloads of the batches, already validated, and the request body:
+ * the one batch for /events, a packed array otherwise. */
+static mp_error prepare(mp_endpoint ep, const mp_batch *batches, size_t count,
+                        mp__payload **ps, mp_buffer *body, mp_diag *diag) {
+    mp__payload_options po = {.id_mode = MP_ID_RANDOM};
+    mp__packer packer;
+    mp__packer_start(&packer);
+    const char *jsons[MP_MAX_BATCHES_PER_REQUEST];
+    size_t lens[MP_MAX_BATCHES_PER_REQUEST];
+    mp_error err = MP_OK;
+    for (size_t i = 0; i < count; i++) {
+        po.batch_index = (long)i;
+        mp_error e = mp__payload_new(&batches[i], &po, &ps[i], diag);
+        if (e == MP_ERR_NOMEM)
+            return e;
+        if (e) {
+            err = err ? err : e;
+            continue;
+        }
+        jsons[i] = ps[i]->json;
+        lens[i] = ps[i]->len;
+        mp__packer_add(&packer, ps[i]->len);
+    }
+    if (err)
+        return err;
+    if (ep != MP_ENDPOINT_EVENTS && packer.bytes >= MP_MAX_REQUEST_BYTES) {
+        mp__diag_add(diag, MP_SEVERITY_ERROR, MP_ERR_LIMIT, -1, "",
+                     "request body is %zu bytes; it must be under %d (256 KB)", packer.bytes,
+                     MP_MAX_REQUEST_BYTES);
+        return MP_ERR_LIMIT;
+    }
+    if (ep == MP_ENDPOINT_EVENTS)
+        return mp_buffer_append(body, jsons[0], lens[0]);
+    return mp__pack_write(body, jsons, lens, count);
+}
+
 static mp_error upload(mp_client *c, mp_endpoint ep, const mp_batch *batches, size_t count,
                        mp_result *result, mp_diag *diag) {
     mp_result local;
     memset(&local, 0, sizeof local);
     mp_result *r = result ? result : &local;
-    result_start(r);
+    mp__result_start(r);
     mp_error err;
     if (!c || !batches || count == 0) {
         err = local_failure(r, MP_ERR_INVALID_ARGUMENT);
@@ -278,7 +286,6 @@ static mp_error upload(mp_client *c, mp_endpoint ep, const mp_batch *batches, si
         err = local_failure(r, MP_ERR_LIMIT);
         goto out;
     }
-    /* Validation first: an invalid batch must say so, not "try again later". */
     if ((err = validate_all(c, ep, batches, count, diag))) {
         local_failure(r, err);
         goto out;
@@ -289,43 +296,18 @@ static mp_error upload(mp_client *c, mp_endpoint ep, const mp_batch *batches, si
         goto out;
     }
 
-    /* Shallow copies that carry a source_request_id; the caller's batches stay untouched. */
-    mp_batch *copies = malloc(count * sizeof *copies);
-    char(*ids)[37] = malloc(count * sizeof *ids);
-    mp_buffer *buf = mp_buffer_new(count * 2048);
-    if (!copies || !ids || !buf) {
-        err = local_failure(r, MP_ERR_NOMEM);
-        goto done;
-    }
-    for (size_t i = 0; i < count; i++) {
-        copies[i] = batches[i];
-        const char *id = copies[i].source_request_id;
-        if (!id || MP_IS_NULL(id) || !*id) {
-            mp__uuid_v4(ids[i]);
-            copies[i].source_request_id = ids[i];
-        }
-    }
-    if (count == 1)
-        copy_field(r->source_request_id, sizeof r->source_request_id, copies[0].source_request_id);
-
-    err = ep == MP_ENDPOINT_EVENTS ? mp_encode_batch(copies, buf, diag)
-                                   : mp_encode_batches(copies, count, buf, diag);
-    if (err) {
+    mp__payload *ps[MP_MAX_BATCHES_PER_REQUEST] = {0};
+    mp_buffer *body = mp_buffer_new(count * 2048);
+    err = body ? prepare(ep, batches, count, ps, body, diag) : MP_ERR_NOMEM;
+    if (!err && count == 1)
+        copy_field(r->source_request_id, sizeof r->source_request_id, ps[0]->id);
+    if (err)
         local_failure(r, err);
-        goto done;
-    }
-    if (mp_buffer_length(buf) >= MP_MAX_REQUEST_BYTES) {
-        mp__diag_add(diag, MP_SEVERITY_ERROR, MP_ERR_LIMIT, -1, "",
-                     "request body is %zu bytes; it must be under %d (256 KB)",
-                     mp_buffer_length(buf), MP_MAX_REQUEST_BYTES);
-        err = local_failure(r, MP_ERR_LIMIT);
-        goto done;
-    }
-    err = send_with_retries(c, ep, mp_buffer_data(buf), mp_buffer_length(buf), r);
-done:
-    mp_buffer_free(buf);
-    free(ids);
-    free(copies);
+    else
+        err = send_with_retries(c, ep, mp_buffer_data(body), mp_buffer_length(body), r);
+    for (size_t i = 0; i < count; i++)
+        mp__payload_free(ps[i]);
+    mp_buffer_free(body);
 out:
     if (r == &local)
         mp_result_clear(&local);

@@ -28,7 +28,12 @@ static const error_desc error_descs[] = {
     {"MP_ERR_TIMEOUT", "timed out"},
     {"MP_ERR_HTTP", "the server answered with an error status"},
     {"MP_ERR_RATE_LIMITED", "rate limited: waiting for Retry-After to pass"},
+    {"MP_ERR_QUEUE_FULL", "the uploader's queue is full"},
+    {"MP_ERR_CLOSED", "the uploader is closed"},
+    {"MP_ERR_FORKED", "used in a forked child process; create a new one there"},
 };
+_Static_assert(sizeof error_descs / sizeof error_descs[0] == MP_ERR_FORKED + 1,
+               "every mp_error has a description");
 
 const char *mp_strerror(mp_error err) {
     if ((size_t)err < sizeof(error_descs) / sizeof(error_descs[0]))

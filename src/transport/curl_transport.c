@@ -430,6 +430,18 @@ static CURLcode set_proxy(const curl_transport *t, CURL *h) {
     return curl_easy_setopt(h, CURLOPT_PROXY, t->proxy);
 }
 
+/* libcurl's progress callback: a non-zero return aborts the transfer
+ * (CURLE_ABORTED_BY_CALLBACK), which is how a caller's cancel reaches it. */
+static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow) {
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    const mp_http_request *req = userp;
+    return req->cancelled(req->cancel_ctx) != 0;
+}
+
 /* Everything curl_easy_reset() cleared, for this request. */
 static CURLcode set_options(const curl_transport *t, CURL *h, const mp_http_request *req,
                             struct curl_slist *headers, mp__curl_exchange *ex, char *curl_err) {
@@ -460,6 +472,11 @@ static CURLcode set_options(const curl_transport *t, CURL *h, const mp_http_requ
     SET(CURLOPT_HEADERDATA, ex);
     SET(CURLOPT_WRITEFUNCTION, mp__curl_on_body);
     SET(CURLOPT_WRITEDATA, ex);
+    if (req->cancelled) {
+        SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+        SET(CURLOPT_XFERINFODATA, (void *)req);
+        SET(CURLOPT_NOPROGRESS, 0L);
+    }
 #undef SET
     if (rc == CURLE_OK)
         rc = set_method_and_body(h, req);
@@ -536,6 +553,9 @@ static mp_error classify(CURLcode rc, long status, const mp__curl_exchange *ex,
     put_line(errbuf, size, curl_err[0] ? curl_err : curl_easy_strerror(rc));
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
+        return MP_ERR_TIMEOUT;
+    case CURLE_ABORTED_BY_CALLBACK:
+        put_line(errbuf, size, "abandoned: the caller's deadline passed");
         return MP_ERR_TIMEOUT;
     case CURLE_URL_MALFORMAT:
         return MP_ERR_INVALID_ARGUMENT;

@@ -1,0 +1,185 @@
+/* UUIDs (RFC 9562) for source_request_id: random ones (version 4) and
+ * content-derived ones (version 5, SHA-1 of a name in a namespace). */
+#include "common/uuid.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+
+const unsigned char mp__uuid_namespace[16] = {0x6d, 0x70, 0x61, 0x72, 0x74, 0x69, 0x5c, 0x6c,
+                                              0x8e, 0x0c, 0x6c, 0x69, 0x62, 0x72, 0x61, 0x72};
+
+int mp__random_bytes(void *buf, size_t len) {
+    unsigned char *p = buf;
+    while (len > 0) {
+        ssize_t n = getrandom(p, len, 0);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    if (len == 0)
+        return 0;
+    /* Kernels without getrandom(2): the device file. */
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    while (len > 0) {
+        ssize_t n = read(fd, p, len);
+        if (n <= 0) {
+            if (n < 0 && errno == EINTR)
+                continue;
+            close(fd);
+            return -1;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    close(fd);
+    return 0;
+}
+
+/* The text form of 16 bytes, with the version nibble and the RFC variant set. */
+static void format_uuid(unsigned char b[16], int version, char out[MP__UUID_LEN + 1]) {
+    static const char hex[] = "0123456789abcdef";
+    b[6] = (unsigned char)((b[6] & 0x0f) | (version << 4));
+    b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+    int o = 0;
+    for (int i = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[o] = '\0';
+}
+
+void mp__uuid_v4(char out[MP__UUID_LEN + 1]) {
+    unsigned char b[16];
+    if (mp__random_bytes(b, sizeof b) != 0) {
+        /* No OS randomness: still unique enough per process for dedup ids. */
+        uint64_t x = (uint64_t)mp__realtime_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid();
+        for (size_t i = 0; i < sizeof b; i++) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b[i] = (unsigned char)x;
+        }
+    }
+    format_uuid(b, 4, out);
+}
+
+/* ------------------------------------------------------------------------ */
+/* SHA-1                                                                    */
+
+static uint32_t rol(uint32_t x, int n) {
+    return (x << n) | (x >> (32 - n));
+}
+
+static void sha1_block(uint32_t h[5], const unsigned char *p) {
+    uint32_t w[80];
+    for (int i = 0; i < 16; i++)
+        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
+               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
+    for (int i = 16; i < 80; i++)
+        w[i] = rol(w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16], 1);
+    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4];
+    for (int i = 0; i < 80; i++) {
+        uint32_t f, k;
+        if (i < 20) {
+            f = (b & c) | (~b & d);
+            k = 0x5A827999;
+        } else if (i < 40) {
+            f = b ^ c ^ d;
+            k = 0x6ED9EBA1;
+        } else if (i < 60) {
+            f = (b & c) | (b & d) | (c & d);
+            k = 0x8F1BBCDC;
+        } else {
+            f = b ^ c ^ d;
+            k = 0xCA62C1D6;
+        }
+        uint32_t t = rol(a, 5) + f + e + k + w[i];
+        e = d;
+        d = c;
+        c = rol(b, 30);
+        b = a;
+        a = t;
+    }
+    h[0] += a;
+    h[1] += b;
+    h[2] += c;
+    h[3] += d;
+    h[4] += e;
+}
+
+void mp__sha1_init(mp__sha1_ctx *c) {
+    static const uint32_t iv[5] = {0x67452301, 0xEFCDAB89, 0x98BADCFE, 0x10325476, 0xC3D2E1F0};
+    memcpy(c->h, iv, sizeof iv);
+    c->length = 0;
+    c->fill = 0;
+}
+
+void mp__sha1_update(mp__sha1_ctx *c, const void *data, size_t len) {
+    const unsigned char *p = data;
+    c->length += len;
+    if (c->fill) {
+        size_t take = 64 - c->fill < len ? 64 - c->fill : len;
+        memcpy(c->block + c->fill, p, take);
+        c->fill += take;
+        p += take;
+        len -= take;
+        if (c->fill < 64)
+            return;
+        sha1_block(c->h, c->block);
+        c->fill = 0;
+    }
+    for (; len >= 64; p += 64, len -= 64)
+        sha1_block(c->h, p);
+    memcpy(c->block, p, len);
+    c->fill = len;
+}
+
+void mp__sha1_final(mp__sha1_ctx *c, unsigned char digest[20]) {
+    uint64_t bits = c->length * 8;
+    unsigned char pad[72] = {0x80};
+    size_t padlen = (c->fill < 56 ? 56 : 120) - c->fill;
+    for (int i = 0; i < 8; i++)
+        pad[padlen + (size_t)i] = (unsigned char)(bits >> (56 - 8 * i));
+    mp__sha1_update(c, pad, padlen + 8);
+    for (int i = 0; i < 5; i++) {
+        digest[4 * i] = (unsigned char)(c->h[i] >> 24);
+        digest[4 * i + 1] = (unsigned char)(c->h[i] >> 16);
+        digest[4 * i + 2] = (unsigned char)(c->h[i] >> 8);
+        digest[4 * i + 3] = (unsigned char)c->h[i];
+    }
+}
+
+void mp__sha1(const void *data, size_t len, unsigned char digest[20]) {
+    mp__sha1_ctx c;
+    mp__sha1_init(&c);
+    mp__sha1_update(&c, data, len);
+    mp__sha1_final(&c, digest);
+}
+
+void mp__uuid_v5_from_sha1(mp__sha1_ctx *c, char out[MP__UUID_LEN + 1]) {
+    unsigned char digest[20];
+    mp__sha1_final(c, digest);
+    format_uuid(digest, 5, out);
+}
+
+void mp__uuid_v5(const unsigned char ns[16], const void *data, size_t len,
+                 char out[MP__UUID_LEN + 1]) {
+    mp__sha1_ctx c;
+    mp__sha1_init(&c);
+    mp__sha1_update(&c, ns, 16);
+    mp__sha1_update(&c, data, len);
+    mp__uuid_v5_from_sha1(&c, out);
+}

@@ -1,0 +1,64 @@
+/* The retry policy of retry_policy.h. */
+#include "delivery/retry_policy.h"
+
+static int is_retriable_status(int status) {
+    return status == 429 || status == 408 || status >= 500;
+}
+
+mp_outcome mp__outcome_of(mp_error transport_error, int status) {
+    if (transport_error == MP_ERR_NETWORK || transport_error == MP_ERR_TIMEOUT ||
+        transport_error == MP_ERR_NOMEM)
+        return MP_OUTCOME_RETRIABLE;
+    if (transport_error)
+        return MP_OUTCOME_REJECTED; /* a request that cannot be sent as given */
+    if (status >= 200 && status < 300)
+        return MP_OUTCOME_ACCEPTED;
+    if (is_retriable_status(status))
+        return MP_OUTCOME_RETRIABLE;
+    if (status == 401 || status == 403)
+        return MP_OUTCOME_UNAUTHORIZED;
+    return MP_OUTCOME_REJECTED;
+}
+
+/* Full jitter (AWS "Exponential Backoff and Jitter", which mParticle's docs
+ * point to). */
+int64_t mp__backoff_ms(const mp__retry_policy *p, int attempt, uint64_t random) {
+    int64_t ceiling = p->backoff_initial_ms;
+    for (int i = 1; i < attempt && ceiling < p->backoff_max_ms; i++)
+        ceiling *= 2;
+    if (ceiling > p->backoff_max_ms)
+        ceiling = p->backoff_max_ms;
+    return (int64_t)(random % (uint64_t)(ceiling + 1));
+}
+
+mp__verdict mp__retry_decide(const mp__retry_policy *p, const mp__attempt *a,
+                             int64_t *retry_at_ms) {
+    switch (mp__outcome_of(a->transport_error, a->status)) {
+    case MP_OUTCOME_ACCEPTED:
+        return MP__VERDICT_ACCEPTED;
+    case MP_OUTCOME_REJECTED:
+    case MP_OUTCOME_UNAUTHORIZED:
+        return MP__VERDICT_REJECTED;
+    case MP_OUTCOME_RETRIABLE:
+        break;
+    }
+    /* Out of memory is not the server's fault, and waiting will not fix it
+     * within one call: the caller decides what to do with the data. */
+    if (a->transport_error == MP_ERR_NOMEM)
+        return MP__VERDICT_GIVE_UP_ATTEMPTS;
+    if (p->max_attempts > 0 && a->attempt >= p->max_attempts)
+        return MP__VERDICT_GIVE_UP_ATTEMPTS;
+    int64_t wait;
+    if (a->transport_error == MP_OK && a->retry_after_ms >= 0)
+        wait = a->retry_after_ms < p->retry_after_max_ms ? a->retry_after_ms
+                                                         : p->retry_after_max_ms;
+    else
+        wait = mp__backoff_ms(p, a->attempt, a->random);
+    int64_t at = a->now_ms + wait;
+    if (a->gate_until_ms > at)
+        at = a->gate_until_ms;
+    if (at > a->deadline_ms)
+        return MP__VERDICT_GIVE_UP_DEADLINE;
+    *retry_at_ms = at;
+    return MP__VERDICT_RETRY;
+}
