@@ -141,6 +141,24 @@ static int worse(int a, int b) {
     return a > b ? a : b;
 }
 
+static int stopped(cli_checker *ck) {
+    return ck->stop && ck->stop(ck->ctx);
+}
+
+/* The first error of problems [from, count) of diag, or NULL. */
+static const mp_problem *first_error(const mp_diag *diag, size_t from, size_t count) {
+    for (size_t i = from; i < count; i++)
+        if (mp_diag_get(diag, i)->severity == MP_SEVERITY_ERROR)
+            return mp_diag_get(diag, i);
+    return NULL;
+}
+
+/* Tells on_invalid (when set) about a batch with an error. */
+static int invalid(cli_checker *ck, const mp_batch *batch, long i, const mp_problem *err) {
+    int rc = ck->on_invalid ? ck->on_invalid(ck, batch, i, err, ck->ctx) : CLI_EXIT_OK;
+    return worse(rc, CLI_EXIT_INVALID);
+}
+
 /* Validates batch i (when asked) and hands it to on_batch if it has no error. */
 static int check_batch(cli_checker *ck, const mp_batch *batch, long i) {
     if (ck->validate) {
@@ -152,7 +170,7 @@ static int check_batch(cli_checker *ck, const mp_batch *batch, long i) {
             return CLI_EXIT_ERROR;
         }
         if (err != MP_OK)
-            return CLI_EXIT_INVALID;
+            return invalid(ck, batch, i, first_error(ck->scratch, 0, mp_diag_count(ck->scratch)));
     }
     return ck->on_batch ? ck->on_batch(ck, batch, i, ck->ctx) : CLI_EXIT_OK;
 }
@@ -162,11 +180,16 @@ static int walk_document(cli_checker *ck, const mp_document *doc, pending *pd) {
     int rc = CLI_EXIT_OK;
     size_t n = mp_document_count(doc);
     print_upto(ck, pd, -1);
-    for (size_t i = 0; i < n && rc != CLI_EXIT_ERROR; i++) {
+    for (size_t i = 0; i < n && rc != CLI_EXIT_ERROR && !stopped(ck); i++) {
+        size_t from = pd->next; /* the problems of batch i are printed next */
         print_upto(ck, pd, (long)i);
-        if (!mp_document_batch_ok(doc, i))
-            rc = worse(rc, CLI_EXIT_INVALID);
-        else
+        ck->line = mp_document_batch_line(doc, i);
+        if (!mp_document_batch_ok(doc, i)) {
+            const mp_problem *err = NULL;
+            for (size_t k = from; k < pd->next && !err; k++)
+                err = first_error(pd->diag, pd->refs[k].index, pd->refs[k].index + 1);
+            rc = worse(rc, invalid(ck, mp_document_batch(doc, i), (long)i, err));
+        } else
             rc = worse(rc, check_batch(ck, mp_document_batch(doc, i), (long)i));
     }
     print_upto(ck, pd, LONG_MAX);
@@ -226,6 +249,8 @@ int cli_check_input(cli_checker *ck, const cli_input *in) {
 }
 
 static int check_one(const cli_input *in, void *checker) {
+    if (stopped(checker))
+        return CLI_EXIT_OK;
     return cli_check_input(checker, in);
 }
 

@@ -160,6 +160,15 @@ typedef int (*cli_batch_fn)(struct cli_checker *ck, const mp_batch *batch, long 
  * still valid (the document is freed after it returns); returns a cli_exit. */
 typedef int (*cli_input_done_fn)(struct cli_checker *ck, void *ctx);
 
+/* Called for each batch with an error, after its problems were printed.
+ * batch may be NULL (nothing of it decoded); first_error is its first error,
+ * or NULL when none was recorded. Returns a cli_exit. */
+typedef int (*cli_invalid_fn)(struct cli_checker *ck, const mp_batch *batch, long index,
+                              const mp_problem *first_error, void *ctx);
+
+/* Nonzero when reading should stop (send: Ctrl-C, a 401/403). */
+typedef int (*cli_stop_fn)(void *ctx);
+
 typedef struct cli_checker {
     const char *command;  /* for messages on stderr */
     FILE *problems;       /* where problem lines go (stdout for validate) */
@@ -173,6 +182,17 @@ typedef struct cli_checker {
     const char *file;
     /* Scratch list, reused for every batch. */
     mp_diag *scratch;
+    /* For send (cmd_send.c); all may be left 0. */
+    cli_invalid_fn on_invalid; /* may be NULL */
+    /* May be NULL. Checked before each batch and each input; the reader
+     * also checks it between chunks and after a read() interrupted by a
+     * signal, so that Ctrl-C ends reading from an idle pipe. Once it says
+     * stop, no further batch is handed out and the remaining inputs are
+     * skipped. */
+    cli_stop_fn stop;
+    /* Set before on_batch and on_invalid: the 1-based line of the input
+     * where the batch starts. */
+    long line;
 } cli_checker;
 
 /*
