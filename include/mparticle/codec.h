@@ -102,7 +102,10 @@ typedef struct mp_document mp_document;
  * Decodes `json[0..len)`: one batch object (pretty-printed or not), a JSON
  * array of batches, or NDJSON / concatenated objects (a record starts at a
  * line that begins with '{'; blank lines and a UTF-8 BOM are skipped; empty
- * input gives a document with no batch).
+ * input gives a document with no batch). This is the streaming decoder
+ * (mp_decoder, below) run over the whole text, without its record limit:
+ * the same batches and problems, all kept in one document. For input that
+ * need not all be in memory at once, use mp_decoder.
  *
  * Every field and event type is read into the models of model.h; JSON null
  * becomes the null state of the field (MP_NULLED, MP_STRING_NULL,
@@ -136,6 +139,135 @@ MP_API const mp_batch *mp_document_batch(const mp_document *doc, size_t i);
 MP_API int mp_document_batch_ok(const mp_document *doc, size_t i);
 /** 1-based line of the input where batch i starts. */
 MP_API int mp_document_batch_line(const mp_document *doc, size_t i);
+
+/* ------------------------------------------------------------------------ */
+/* Streaming decoding                                                       */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * A decoder that takes its input in chunks and hands batches out one at a
+ * time, so that memory follows the largest batch rather than the input:
+ * feed bytes as they arrive (a file read 64 KiB at a time, a pipe, a
+ * socket), take every batch out with mp_decoder_next() until it asks for
+ * more input, and call mp_decoder_finish() at the end of the input.
+ *
+ * It reads the same input forms as mp_decode() and, whatever the chunks
+ * (even one byte at a time), gives exactly the batches, batch indices,
+ * lines, ok flags and problems (code, path, message, line and column,
+ * counted over the whole input) that mp_decode() gives for the whole text,
+ * as long as no batch is larger than the record limit.
+ *
+ * Memory: the decoder keeps the bytes of the batch being read, one batch's
+ * decoded structs (reused for the next batch) and small bookkeeping. A
+ * batch larger than the record limit (mp_decoder_set_max_record()) is
+ * reported and skipped without being kept. Memory comes from jansson's
+ * allocator, like mp_decode()'s (json_set_alloc_funcs()).
+ *
+ * Thread-safety: one decoder belongs to one thread at a time; distinct
+ * decoders are independent.
+ *
+ *     mp_decoder *dec;
+ *     if (mp_decoder_new(&dec) != MP_OK) ...
+ *     for (;;) {
+ *         ssize_t n = read(fd, chunk, sizeof chunk);
+ *         if (n > 0) mp_decoder_feed(dec, chunk, (size_t)n); else mp_decoder_finish(dec);
+ *         mp_decoded_batch b;
+ *         mp_decode_status st;
+ *         while ((st = mp_decoder_next(dec, &b, diag)) == MP_DECODE_BATCH)
+ *             if (b.ok) use(b.batch);     // valid until the next call on dec
+ *         if (st != MP_DECODE_NEED_INPUT) break;  // MP_DECODE_END or MP_DECODE_ERROR
+ *     }
+ *     mp_decoder_free(dec);
+ */
+typedef struct mp_decoder mp_decoder;
+
+/** The default record limit: a batch of the input larger than this many bytes is skipped. */
+#define MP_DECODER_MAX_RECORD ((size_t)64 * 1024 * 1024)
+
+/** What mp_decoder_next() found. */
+typedef enum mp_decode_status {
+    /** The next batch is in *out. */
+    MP_DECODE_BATCH = 1,
+    /** Every batch of the input so far was handed out: feed more, or finish. */
+    MP_DECODE_NEED_INPUT = 2,
+    /** The input was finished and every batch handed out. */
+    MP_DECODE_END = 3,
+    /** The decoder cannot go on: out of memory (a problem with MP_ERR_NOMEM
+     * was added to diag; mp_decoder_error() says MP_ERR_NOMEM), or a NULL
+     * dec or out. Every later call says so again. */
+    MP_DECODE_ERROR = 4
+} mp_decode_status;
+
+/** One batch handed out by mp_decoder_next(). */
+typedef struct mp_decoded_batch {
+    /** The batch. Borrowed from the decoder: valid until the next call on it
+     * (mp_decoder_next(), _feed(), _finish(), _free()). Empty when the batch
+     * failed to parse (a syntax error, or over the record limit). */
+    const mp_batch *batch;
+    /** 0-based index of the batch in the input, as in the problems. */
+    long index;
+    /** 1-based line of the input where the batch starts. */
+    int line;
+    /** 1 if it decoded without error, else 0 (its problems went to diag). */
+    int ok;
+} mp_decoded_batch;
+
+/**
+ * New decoder, with the default record limit. Returns MP_OK, or
+ * MP_ERR_NOMEM (*out is NULL) or MP_ERR_INVALID_ARGUMENT (out is NULL).
+ */
+MP_API mp_error mp_decoder_new(mp_decoder **out);
+
+/** Frees the decoder and the batch it holds. NULL is fine. */
+MP_API void mp_decoder_free(mp_decoder *dec);
+
+/**
+ * Sets the record limit: a batch (an NDJSON record with its lines up to
+ * the next line that begins with '{', or an array element) larger than
+ * `max_bytes` becomes a failed, empty batch with an MP_ERR_LIMIT problem
+ * naming the limit, and its bytes are skipped as they arrive. 0 means no
+ * limit (memory then follows the largest batch, whatever it is). Set it
+ * before the first feed. Default: MP_DECODER_MAX_RECORD.
+ */
+MP_API void mp_decoder_set_max_record(mp_decoder *dec, size_t max_bytes);
+
+/**
+ * Gives the decoder the next `len` bytes of the input: any chunking, split
+ * anywhere (inside a string, a UTF-8 character, a BOM). The bytes are
+ * copied as needed; `data` is not referenced after the call. Take the
+ * batches out with mp_decoder_next() before feeding more, or the decoder
+ * keeps the bytes until then.
+ *
+ * Returns MP_OK, MP_ERR_NOMEM (the decoder is then unusable, as after
+ * MP_DECODE_ERROR), or MP_ERR_INVALID_ARGUMENT (NULL dec, NULL data with
+ * len > 0, or input already finished).
+ */
+MP_API mp_error mp_decoder_feed(mp_decoder *dec, const char *data, size_t len);
+
+/**
+ * Says the input has ended, so that what is left can be decoded (a last
+ * record without a newline, an unclosed array reported). No feeding after.
+ */
+MP_API void mp_decoder_finish(mp_decoder *dec);
+
+/**
+ * Takes the next batch out. MP_DECODE_BATCH: *out describes it (failed
+ * batches included, so indices stay aligned with the input); its problems,
+ * with the batch index and JSON path, or line and column for text that is
+ * not JSON, were added to `diag` (may be NULL) during this call, exactly as
+ * mp_decode() reports them. Problems of the input as a whole (batch -1:
+ * text after an array, an array not closed) are added during the call that
+ * finds them. MP_DECODE_NEED_INPUT: feed more or finish. MP_DECODE_END:
+ * finished and drained. MP_DECODE_ERROR: see mp_decode_status.
+ */
+MP_API mp_decode_status mp_decoder_next(mp_decoder *dec, mp_decoded_batch *out, mp_diag *diag);
+
+/**
+ * The code of the first error found in the input so far, MP_OK while there
+ * is none (warnings do not count): at MP_DECODE_END, what mp_decode()
+ * returns for the same input. MP_ERR_NOMEM after MP_DECODE_ERROR.
+ */
+MP_API mp_error mp_decoder_error(const mp_decoder *dec);
 
 /* ------------------------------------------------------------------------ */
 /* Validation                                                               */

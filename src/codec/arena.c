@@ -7,6 +7,8 @@
 
 typedef struct mp__arena_chunk {
     struct mp__arena_chunk *next;
+    size_t size;   /* bytes of data */
+    int dedicated; /* holds one large request */
     alignas(max_align_t) char data[];
 } mp__arena_chunk;
 
@@ -35,14 +37,60 @@ void mp__arena_free(mp__arena *a) {
     }
     a->head = NULL;
     a->cur = a->end = NULL;
+    a->footprint = 0;
+}
+
+static mp__arena_chunk *new_chunk(mp__arena *a, size_t size);
+
+/* Keeps one regular chunk as large as all the regular chunks together, so
+ * that the next batch of the same size allocates nothing, and frees the
+ * rest (large requests' own chunks included: a 100 MB string is not kept
+ * for the batches after it). */
+void mp__arena_reset(mp__arena *a) {
+    size_t regular = 0, chunks = 0;
+    mp__arena_chunk *keep = NULL;
+    for (mp__arena_chunk *c = a->head; c; c = c->next) {
+        if (c->dedicated)
+            continue;
+        regular += c->size;
+        chunks++;
+        keep = c;
+    }
+    if (chunks > 1)
+        keep = NULL;
+    mp__arena_chunk *c = a->head;
+    a->footprint = 0;
+    while (c) {
+        mp__arena_chunk *next = c->next;
+        if (c != keep)
+            a->free_fn(c);
+        c = next;
+    }
+    /* Several chunks: one of their total size replaces them (if that
+     * fails, the next batch starts from small chunks again). */
+    if (!keep && regular)
+        keep = new_chunk(a, regular);
+    else if (keep)
+        a->footprint = sizeof(mp__arena_chunk) + keep->size;
+    a->head = keep;
+    if (keep) {
+        keep->next = NULL;
+        a->cur = keep->data;
+        a->end = keep->data + keep->size;
+    } else {
+        a->cur = a->end = NULL;
+    }
 }
 
 static mp__arena_chunk *new_chunk(mp__arena *a, size_t size) {
     if (size > SIZE_MAX - sizeof(mp__arena_chunk))
         return NULL;
     mp__arena_chunk *c = a->malloc_fn(sizeof(mp__arena_chunk) + size);
-    if (c)
+    if (c) {
         a->footprint += sizeof(mp__arena_chunk) + size;
+        c->size = size;
+        c->dedicated = 0;
+    }
     return c;
 }
 
@@ -54,6 +102,7 @@ static void *alloc_slow(mp__arena *a, size_t n) {
         mp__arena_chunk *c = new_chunk(a, n);
         if (!c)
             return NULL;
+        c->dedicated = 1;
         if (a->head) {
             c->next = a->head->next;
             a->head->next = c;

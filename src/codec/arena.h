@@ -30,6 +30,12 @@ void mp__arena_init(mp__arena *a, mp__malloc_fn malloc_fn, mp__free_fn free_fn);
 /* Frees every chunk. The arena can be reused after another init. */
 void mp__arena_free(mp__arena *a);
 
+/* Forgets every allocation but keeps memory for the next round: one chunk
+ * of the size the regular chunks added up to (the streaming decoder
+ * resets its arena for each batch, so its memory follows the largest
+ * batch, not the input). */
+void mp__arena_reset(mp__arena *a);
+
 /* Allocates and zeroes count * size bytes aligned for any model struct.
  * NULL on overflow or when out of memory. count may be 0: then the result
  * is a valid, non-NULL, unique pointer to nothing. */

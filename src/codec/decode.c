@@ -7,15 +7,15 @@
  * takes and how it is stored, so a field added to schema.c is decoded with
  * no change here.
  *
- * Input: an array of batches (its brackets and commas are read here, each
- * element is read on its own, so every batch knows its line), or a
- * sequence of values: NDJSON, concatenated objects, or one pretty-printed
- * object. In a sequence, a record starts at a line that begins with '{',
- * and a syntax error spoils its record only.
+ * This file is the walk over one batch (mp__decode_value()) and the
+ * document that mp_decode() fills; where batches start in the input (one
+ * object, an array, NDJSON), lines and columns, and the streaming decoder
+ * are the framing's, in decode_stream.c (decode_internal.h).
  *
- * Memory: everything a document's batches point to (sub-objects, lists,
- * strings) is bump-allocated in the document's arena; strings are decoded
- * from the input straight into it. Lists are sized by a quick count of
+ * Memory: everything a batch points to (sub-objects, lists, strings) is
+ * bump-allocated in an arena (the document's, or the streaming decoder's,
+ * reused for each batch); strings are decoded from the input straight
+ * into it. Lists are sized by a quick count of
  * their commas (mp__jr_count) so that they are allocated once.
  *
  * Errors: the walk records a problem and carries on, so that one call
@@ -35,6 +35,7 @@
  * jansson.
  */
 #include <jansson.h> /* json_get_alloc_funcs() only */
+#include <stdint.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
@@ -42,25 +43,12 @@
 #include <string.h>
 
 #include "codec/arena.h"
+#include "codec/decode_internal.h"
 #include "codec/json_reader.h"
 #include "common/diag.h"
 #include "common/path.h"
 #include "mparticle/codec.h"
 #include "schema/schema.h"
-
-/* One decoded batch with what mp_document_batch_line/_ok report. */
-typedef struct doc_entry {
-    mp_batch batch;
-    int line;
-    int ok;
-} doc_entry;
-
-struct mp_document {
-    mp__arena arena; /* every model allocation, and the allocator functions */
-    doc_entry *entries;
-    size_t count;
-    size_t cap;
-};
 
 /* The walk's third outcome besides MP_OK and MP_ERR_NOMEM: the reader
  * failed (a syntax error, or out of memory in the reader: d->r.err). */
@@ -75,42 +63,20 @@ struct mp_document {
 
 /* An event envelope whose data is being walked before the envelope's
  * later keys were read: see report_trailing_keys(). */
-typedef struct envelope {
+typedef struct mp__envelope {
     size_t data_pos;  /* where data's value starts */
     unsigned depth;   /* the reader's depth there */
     const mp__path *path;
     int reported;     /* the keys after data were reported already */
 } envelope;
 
-typedef struct dec {
-    mp_document *doc;
-    mp_diag *diag;
-    mp_error first;   /* code of the first error, MP_OK while there is none */
-    long batch;       /* index of the batch being decoded, -1 between batches */
-    int batch_failed; /* the batch being decoded has an error */
-
-    /* The input and the reading position. */
-    const char *json;
-    size_t len;
-    size_t pos;
-    size_t line;       /* 1-based line of pos */
-    size_t line_start; /* offset of the first byte of that line */
-    size_t limit;      /* cached next_record() result, see there */
-    size_t retried;    /* bytes parsed by failed multi-line retries */
-
-    /* The batch being read. */
-    mp__jr r;
-    mp__jr_keyset keys; /* duplicate detection for maps and skipped values */
-    size_t batch_start; /* where the batch's value starts */
-    int validated;      /* the whole batch is known to be valid JSON */
-    envelope *env;      /* set while an event's data is walked early */
-} dec;
+typedef mp__dec dec;
 
 /* ------------------------------------------------------------------------ */
 /* Problems                                                                 */
 /* ------------------------------------------------------------------------ */
 
-static void note_error(dec *d, mp_error code) {
+void mp__dec_note_error(dec *d, mp_error code) {
     d->batch_failed = 1;
     if (d->first == MP_OK)
         d->first = code;
@@ -127,7 +93,7 @@ static void problem(dec *d, mp_severity sev, mp_error code, const mp__path *path
     if (!may_report(d))
         return;
     if (sev == MP_SEVERITY_ERROR)
-        note_error(d, code);
+        mp__dec_note_error(d, code);
     if (!d->diag)
         return;
     char p[MP__PATH_MAX];
@@ -172,7 +138,7 @@ static mp_error type_error(dec *d, const mp__path *path, const char *expected,
 /* Writes s[0..n) into out for a message: quotes and backslashes escaped,
  * control bytes as \u00XX, cut (at a character boundary) with "..." when
  * long, so that a hostile 100 MB value makes a one-line message. */
-static void snippet(char *out, size_t cap, const char *s, size_t n) {
+void mp__snippet(char *out, size_t cap, const char *s, size_t n) {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -227,11 +193,11 @@ static void enum_error(dec *d, const mp__path *path, const mp__enum *e, const ch
                        size_t n) {
     if (!d->diag) {
         if (may_report(d))
-            note_error(d, MP_ERR_ENUM);
+            mp__dec_note_error(d, MP_ERR_ENUM);
         return;
     }
     char shown[72], names[400];
-    snippet(shown, sizeof shown, s, n);
+    mp__snippet(shown, sizeof shown, s, n);
     enum_names(names, sizeof names, e);
     problem(d, MP_SEVERITY_ERROR, MP_ERR_ENUM, path,
             "\"%s\" is not a valid %s (expected one of: %s)", shown, e->type_name, names);
@@ -247,7 +213,7 @@ static void unknown_key(dec *d, const mp__path *parent, const char *key, size_t 
 /* ------------------------------------------------------------------------ */
 
 static void *alloc_zero(dec *d, size_t count, size_t size) {
-    return mp__arena_calloc(&d->doc->arena, count, size);
+    return mp__arena_calloc(d->arena, count, size);
 }
 
 /* A string token's text, decoded, NUL-terminated, in the document. NULL
@@ -255,8 +221,8 @@ static void *alloc_zero(dec *d, size_t count, size_t size) {
 static const char *copy_string(dec *d, const mp__jr_token *s) {
     size_t n = mp__jr_raw_len(s);
     if (!s->escaped)
-        return mp__arena_strndup(&d->doc->arena, d->json + s->start + 1, n);
-    char *p = mp__arena_calloc(&d->doc->arena, n + 1, 1);
+        return mp__arena_strndup(d->arena, d->json + s->start + 1, n);
+    char *p = mp__arena_calloc(d->arena, n + 1, 1);
     if (p)
         p[mp__jr_unescape(d->json, s, p)] = '\0';
     return p;
@@ -270,7 +236,7 @@ static mp_error string_bytes(dec *d, const mp__jr_token *s, const char **out, si
         *len = mp__jr_raw_len(s);
         return MP_OK;
     }
-    char *p = mp__arena_calloc(&d->doc->arena, mp__jr_raw_len(s) + 1, 1);
+    char *p = mp__arena_calloc(d->arena, mp__jr_raw_len(s) + 1, 1);
     if (!p)
         return MP_ERR_NOMEM;
     *len = mp__jr_unescape(d->json, s, p);
@@ -409,9 +375,9 @@ static mp_error dec_value(dec *d, mp_value *out, const mp__jr_token *v, const mp
 static mp_error map_key(dec *d, const mp__jr_token *k, const char **key, size_t *len) {
     if (!k->escaped) {
         *len = mp__jr_raw_len(k);
-        *key = mp__arena_strndup(&d->doc->arena, d->json + k->start + 1, *len);
+        *key = mp__arena_strndup(d->arena, d->json + k->start + 1, *len);
     } else {
-        char *p = mp__arena_calloc(&d->doc->arena, mp__jr_raw_len(k) + 1, 1);
+        char *p = mp__arena_calloc(d->arena, mp__jr_raw_len(k) + 1, 1);
         if (p) {
             *len = mp__jr_unescape(d->json, k, p);
             p[*len] = '\0';
@@ -582,7 +548,18 @@ static int may_report(dec *d) {
         mp__jr check;
         mp__jr_init(&check, d->json, d->batch_start, d->r.end);
         mp__jr_token t;
-        if (mp__jr_value(&check, &t) || mp__jr_skip(&check, &t, &d->keys)) {
+        int bad = mp__jr_value(&check, &t) || mp__jr_skip(&check, &t, &d->keys);
+        size_t reached = bad ? check.err.position : check.pos;
+        if (reached > d->reach)
+            d->reach = reached;
+        /* The value may go on past a window that is not the input's end:
+         * say nothing until it is all there. */
+        if (!d->end_final && d->r.end - reached < MP__DEC_LOOKAHEAD) {
+            d->incomplete = 1;
+            d->r.failed = 1;
+            return 0;
+        }
+        if (bad) {
             d->r.failed = 1;
             d->r.err = check.err;
             return 0;
@@ -602,7 +579,7 @@ static mp_error event_type_of(dec *d, const mp__jr_token *type, const mp__path *
     *t = mp__event_type_find(s, n);
     if (*t == 0) {
         char shown[72];
-        snippet(shown, sizeof shown, s, n);
+        mp__snippet(shown, sizeof shown, s, n);
         problem(d, MP_SEVERITY_ERROR, MP_ERR_ENUM, tp, "unknown event_type \"%s\"", shown);
     }
     return MP_OK;
@@ -1056,52 +1033,27 @@ static mp_error dec_members(dec *d, const mp__object *obj, void *base, const mp_
     }
 }
 
+
 /* ------------------------------------------------------------------------ */
-/* The document                                                             */
+/* One value                                                                */
 /* ------------------------------------------------------------------------ */
 
-/* Appends an empty, ok batch that starts on `line` and makes it current. */
-static doc_entry *new_entry(dec *d, size_t line) {
-    mp_document *doc = d->doc;
-    if (doc->count == doc->cap) {
-        size_t cap = doc->cap ? doc->cap * 2 : 4;
-        if (cap > SIZE_MAX / sizeof(doc_entry))
-            return NULL;
-        doc_entry *e = doc->arena.malloc_fn(cap * sizeof *e);
-        if (!e)
-            return NULL;
-        if (doc->count)
-            memcpy(e, doc->entries, doc->count * sizeof *e);
-        if (doc->entries)
-            doc->arena.free_fn(doc->entries);
-        doc->entries = e;
-        doc->cap = cap;
-    }
-    doc_entry *e = &doc->entries[doc->count];
-    memset(e, 0, sizeof *e);
-    e->line = line > INT_MAX ? INT_MAX : (int)line;
-    e->ok = 1;
-    d->batch = (long)doc->count++;
-    d->batch_failed = 0;
-    return e;
-}
-
-/* Reads the value at pos (within limit) into the current entry. MP_OK,
- * MP_ERR_NOMEM, or STOP with d->r.err set; on STOP nothing was reported
- * and the entry is left empty. */
-static mp_error read_batch(dec *d, size_t limit) {
-    doc_entry *e = &d->doc->entries[d->batch];
-    memset(&e->batch, 0, sizeof e->batch);
+mp__dec_result mp__decode_value(dec *d, mp_batch *batch, size_t pos, size_t end, int end_final,
+                                int *ok) {
+    memset(batch, 0, sizeof *batch);
     d->batch_failed = 0;
     d->validated = 0;
+    d->incomplete = 0;
+    d->reach = pos;
+    d->end_final = end_final;
     d->env = NULL;
-    d->batch_start = d->pos;
-    mp__jr_init(&d->r, d->json, d->pos, limit);
+    d->batch_start = pos;
+    mp__jr_init(&d->r, d->json, pos, end);
     mp__jr_token v;
     mp_error err = next_value(d, &v);
     if (err == MP_OK) {
         if (v.type == MP__JR_LBRACE) {
-            err = dec_object(d, &mp__batch_object, &e->batch, NULL);
+            err = dec_object(d, &mp__batch_object, batch, NULL);
         } else {
             problem(d, MP_SEVERITY_ERROR, MP_ERR_TYPE, NULL, "a batch must be an object, got %s",
                     type_name(v.type));
@@ -1112,276 +1064,95 @@ static mp_error read_batch(dec *d, size_t limit) {
      * stood, which may look like success to the caller of problem(). */
     if (err == MP_OK && d->r.failed)
         err = STOP;
-    if (err == STOP && d->r.err.code == MP__JR_E_NOMEM)
-        err = MP_ERR_NOMEM;
-    if (err != MP_OK)
-        memset(&e->batch, 0, sizeof e->batch);
-    e->ok = err == MP_OK && !d->batch_failed;
-    /* Scopes left open by a stopped walk. */
+    /* Scopes left open by a stopped walk; then the keys' memory can go. */
     while (d->keys.nscopes)
         mp__jr_keyset_pop(&d->keys);
+    mp__jr_keyset_trim(&d->keys);
+    if (err == STOP && d->r.err.code == MP__JR_E_NOMEM)
+        err = MP_ERR_NOMEM;
+    if (err == MP_ERR_NOMEM)
+        return MP__DEC_NOMEM;
+    /* Where the readers stopped: the walk's end (it rewinds only inside
+     * what it has read already), its error, or the validation pass's end. */
+    size_t reached = d->r.failed ? d->r.err.position : d->r.pos;
+    if (reached < d->reach)
+        reached = d->reach;
+    if (d->incomplete || (!end_final && end - reached < MP__DEC_LOOKAHEAD))
+        return MP__DEC_INCOMPLETE;
+    if (err != MP_OK) {
+        memset(batch, 0, sizeof *batch);
+        *ok = 0;
+        return MP__DEC_STOP;
+    }
+    *ok = !d->batch_failed;
+    return MP__DEC_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The document                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* One decoded batch with what mp_document_batch_line/_ok report. */
+typedef struct doc_entry {
+    mp_batch batch;
+    int line;
+    int ok;
+} doc_entry;
+
+struct mp_document {
+    mp__arena arena; /* every model allocation, and the allocator functions */
+    doc_entry *entries;
+    size_t count;
+    size_t cap;
+};
+
+/* Appends a copy of the batch (its pointers go into doc's arena). -1 when
+ * out of memory. */
+static int append_entry(mp_document *doc, const mp_batch *batch, size_t line, int ok) {
+    if (doc->count == doc->cap) {
+        size_t cap = doc->cap ? doc->cap * 2 : 4;
+        if (cap > SIZE_MAX / sizeof(doc_entry))
+            return -1;
+        doc_entry *e = doc->arena.malloc_fn(cap * sizeof *e);
+        if (!e)
+            return -1;
+        if (doc->count)
+            memcpy(e, doc->entries, doc->count * sizeof *e);
+        if (doc->entries)
+            doc->arena.free_fn(doc->entries);
+        doc->entries = e;
+        doc->cap = cap;
+    }
+    doc_entry *e = &doc->entries[doc->count++];
+    e->batch = *batch;
+    e->line = line > INT_MAX ? INT_MAX : (int)line;
+    e->ok = ok;
+    return 0;
+}
+
+/* Runs the framing over the whole text, collecting every batch. */
+static mp_error decode_all(mp_document *doc, const char *json, size_t len, mp_diag *diag) {
+    mp_decoder fr;
+    mp__decoder_init_text(&fr, json, len, &doc->arena);
+    mp_error err = MP_OK;
+    for (;;) {
+        mp_decoded_batch b;
+        mp_decode_status st = mp_decoder_next(&fr, &b, diag);
+        if (st == MP_DECODE_BATCH) {
+            if (append_entry(doc, b.batch, (size_t)b.line, b.ok) == 0)
+                continue;
+            mp__diag_add(diag, MP_SEVERITY_ERROR, MP_ERR_NOMEM, -1, "",
+                         "out of memory while decoding");
+            err = MP_ERR_NOMEM;
+        } else if (st != MP_DECODE_END) {
+            err = MP_ERR_NOMEM; /* the decoder reported it */
+        }
+        break;
+    }
+    if (err == MP_OK)
+        err = mp_decoder_error(&fr);
+    mp__decoder_clear(&fr);
     return err;
-}
-/* Moves pos forward to `to`, counting the lines passed. */
-static void advance_to(dec *d, size_t to) {
-    const char *p = d->json + d->pos, *end = d->json + to;
-    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-        p++;
-        d->line++;
-        d->line_start = (size_t)(p - d->json);
-    }
-    d->pos = to;
-}
-
-static void skip_whitespace(dec *d) {
-    while (d->pos < d->len) {
-        char c = d->json[d->pos];
-        if (c == '\n') {
-            d->line++;
-            d->line_start = d->pos + 1;
-        } else if (c != ' ' && c != '\t' && c != '\r') {
-            break;
-        }
-        d->pos++;
-    }
-}
-
-/* Line and 1-based column (in characters, as jansson counted them) of byte
- * `at` of the input, at or after pos. */
-static void locate(const dec *d, size_t at, size_t *line, size_t *column) {
-    size_t l = d->line, ls = d->line_start;
-    for (const char *p = d->json + d->pos, *end = d->json + at;
-         (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) {
-        l++;
-        ls = (size_t)(p - d->json) + 1;
-    }
-    size_t col = 1;
-    for (size_t i = ls; i < at; i++)
-        col += ((unsigned char)d->json[i] & 0xC0) != 0x80;
-    *line = l;
-    *column = col;
-}
-
-/* Records a problem with the text itself at byte `at`. */
-static void text_problem(dec *d, mp_error code, size_t at, const char *fmt, ...)
-    MP__PRINTF(4, 5);
-
-static void text_problem(dec *d, mp_error code, size_t at, const char *fmt, ...) {
-    note_error(d, code);
-    if (!d->diag)
-        return;
-    size_t line, column;
-    locate(d, at, &line, &column);
-    va_list ap;
-    va_start(ap, fmt);
-    mp__diag_vadd(d->diag, MP_SEVERITY_ERROR, code, d->batch, "",
-                  line > INT_MAX ? INT_MAX : (int)line, column > INT_MAX ? INT_MAX : (int)column,
-                  fmt, ap);
-    va_end(ap);
-}
-
-/* Where the reader's error is, as a byte of the input. The reader stands
- * where jansson's stream stood: just after the last character read (a bad
- * token ends there), except that a byte that is not UTF-8 was not counted,
- * and "premature end" is best shown just after the last thing that was
- * there rather than after trailing newlines. */
-static size_t error_at(const dec *d, const mp__jr_error *e) {
-    size_t at = e->position;
-    if (e->code == MP__JR_E_UTF8)
-        return at;
-    if (e->code == MP__JR_E_PREMATURE) {
-        while (at > d->pos && (d->json[at - 1] == ' ' || d->json[at - 1] == '\t' ||
-                               d->json[at - 1] == '\r' || d->json[at - 1] == '\n'))
-            at--;
-        return at;
-    }
-    /* Back to the first byte of the last character read. */
-    if (at > d->pos)
-        at--;
-    while (at > d->pos && ((unsigned char)d->json[at] & 0xC0) == 0x80)
-        at--;
-    return at;
-}
-
-/* Reports the reader's error for the value that starts at pos; the
- * current batch fails and stays empty. */
-static void syntax_error(dec *d, const mp__jr_error *e) {
-    size_t at = error_at(d, e);
-    d->doc->entries[d->batch].ok = 0;
-    switch (e->code) {
-    case MP__JR_E_RANGE:
-        text_problem(d, MP_ERR_RANGE, at, "number does not fit in a double (%s)", e->text);
-        break;
-    case MP__JR_E_UTF8:
-        text_problem(d, MP_ERR_INVALID_UTF8, at, "invalid UTF-8 (%s)", e->text);
-        break;
-    case MP__JR_E_NUL:
-        text_problem(d, MP_ERR_JSON_SYNTAX, at,
-                     "a string contains \\u0000, which C strings cannot hold (%s)", e->text);
-        break;
-    case MP__JR_E_DEPTH:
-        text_problem(d, MP_ERR_LIMIT, at, "JSON nested deeper than %d levels (%s)",
-                     MP__JR_MAX_DEPTH, e->text);
-        break;
-    default:
-        text_problem(d, MP_ERR_JSON_SYNTAX, at, "%s", e->text);
-        break;
-    }
-}
-
-/* The offset of the next record after pos: the first line after pos's
- * that begins with '{' (NDJSON lines do; lines inside a pretty-printed
- * object are indented or start with a key or a closing bracket), or len.
- * Cached: positions before the cached result share it, so a long line of
- * concatenated objects is scanned once, not once per object. */
-static size_t next_record(dec *d) {
-    if (d->limit > d->pos)
-        return d->limit;
-    const char *p = d->json + d->pos, *end = d->json + d->len;
-    d->limit = d->len;
-    while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
-        p++;
-        if (p < end && *p == '{') {
-            d->limit = (size_t)(p - d->json);
-            break;
-        }
-    }
-    return d->limit;
-}
-
-/* After a batch: the rest of its line must be blank or hold the next
- * object (concatenated objects). Anything else spoils the line, and so the
- * batch on it; reading resumes on the next line. */
-static void check_rest_of_line(dec *d) {
-    while (d->pos < d->len &&
-           (d->json[d->pos] == ' ' || d->json[d->pos] == '\t' || d->json[d->pos] == '\r'))
-        d->pos++;
-    if (d->pos >= d->len || d->json[d->pos] == '\n' || d->json[d->pos] == '{')
-        return;
-    char shown[32];
-    const char *eol = memchr(d->json + d->pos, '\n', d->len - d->pos);
-    size_t end = eol ? (size_t)(eol - d->json) : d->len;
-    snippet(shown, sizeof shown, d->json + d->pos, end - d->pos);
-    text_problem(d, MP_ERR_JSON_SYNTAX, d->pos, "unexpected text after the batch near '%s'",
-                 shown);
-    d->doc->entries[d->batch].ok = 0;
-    advance_to(d, end);
-}
-
-/* NDJSON or concatenated objects (a single batch is the case of one):
- * every value is a batch. A syntax error spoils its record only: the
- * record becomes a failed batch and reading resumes at the next record.
- *
- * A value that ran into the next record without ending may be one value
- * spread over lines whose nested objects start in column 1 (JSON
- * pretty-printed without indentation), so it is read again without the
- * bound. If that fails too, its error replaces the bounded one only when
- * it lies beyond the next record's first byte; failing right there means
- * the record itself was cut short (a truncated NDJSON line), which the
- * bounded error ("premature end of input") says better. Failed retries
- * may re-read at most the input's length in total, so hostile input
- * cannot make decoding quadratic. */
-static mp_error decode_sequence(dec *d) {
-    for (;;) {
-        skip_whitespace(d);
-        if (d->pos >= d->len)
-            return MP_OK;
-        size_t line = d->line;
-        size_t limit = next_record(d);
-        if (!new_entry(d, line))
-            return MP_ERR_NOMEM;
-        mp_error err = read_batch(d, limit);
-        if (err == STOP && limit < d->len && d->r.err.code == MP__JR_E_PREMATURE &&
-            d->retried <= d->len) {
-            mp__jr_error bounded = d->r.err;
-            err = read_batch(d, d->len);
-            if (err == STOP) {
-                size_t reached = d->r.err.position - d->pos;
-                d->retried += reached;
-                if (reached <= limit - d->pos + 1)
-                    d->r.err = bounded;
-            }
-        }
-        if (err == MP_ERR_NOMEM)
-            return err;
-        if (err == STOP) {
-            syntax_error(d, &d->r.err);
-            advance_to(d, limit);
-            continue;
-        }
-        advance_to(d, d->r.pos);
-        check_rest_of_line(d);
-        d->batch = -1;
-    }
-}
-
-/* After the closing ']': only whitespace may follow. */
-static void check_end(dec *d) {
-    skip_whitespace(d);
-    if (d->pos < d->len) {
-        char shown[32];
-        snippet(shown, sizeof shown, d->json + d->pos, d->len - d->pos);
-        text_problem(d, MP_ERR_JSON_SYNTAX, d->pos, "unexpected text after the array near '%s'",
-                     shown);
-    }
-}
-
-/* A JSON array of batches. Any syntax error ends decoding: inside one
- * array there is no line structure to resume at. */
-static mp_error decode_array(dec *d) {
-    d->pos++; /* '[' */
-    skip_whitespace(d);
-    if (d->pos < d->len && d->json[d->pos] == ']') {
-        d->pos++;
-        check_end(d);
-        return MP_OK;
-    }
-    for (;;) {
-        skip_whitespace(d);
-        if (d->pos >= d->len)
-            break;
-        if (!new_entry(d, d->line))
-            return MP_ERR_NOMEM;
-        mp_error err = read_batch(d, d->len);
-        if (err == MP_ERR_NOMEM)
-            return err;
-        if (err == STOP) {
-            syntax_error(d, &d->r.err);
-            return MP_OK;
-        }
-        advance_to(d, d->r.pos);
-        d->batch = -1;
-        skip_whitespace(d);
-        if (d->pos >= d->len)
-            break;
-        char c = d->json[d->pos];
-        if (c == ']') {
-            d->pos++;
-            check_end(d);
-            return MP_OK;
-        }
-        if (c != ',') {
-            char shown[32];
-            snippet(shown, sizeof shown, d->json + d->pos, d->len - d->pos);
-            text_problem(d, MP_ERR_JSON_SYNTAX, d->pos, "',' or ']' expected near '%s'", shown);
-            return MP_OK;
-        }
-        d->pos++;
-    }
-    d->batch = -1;
-    text_problem(d, MP_ERR_JSON_SYNTAX, d->pos,
-                 "premature end of input: the array of batches is not closed");
-    return MP_OK;
-}
-
-static mp_error decode_input(dec *d) {
-    /* A UTF-8 byte order mark is not JSON, but editors write it. */
-    if (d->len >= 3 && memcmp(d->json, "\xEF\xBB\xBF", 3) == 0)
-        d->pos = d->line_start = 3;
-    skip_whitespace(d);
-    if (d->pos < d->len && d->json[d->pos] == '[')
-        return decode_array(d);
-    return decode_sequence(d);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1410,23 +1181,13 @@ mp_error mp_decode(const char *json, size_t len, mp_document **out, mp_diag *dia
     doc->count = doc->cap = 0;
     mp__arena_init(&doc->arena, malloc_fn, free_fn);
 
-    dec d = {0};
-    d.doc = doc;
-    d.diag = diag;
-    d.batch = -1;
-    d.json = json ? json : "";
-    d.len = len;
-    d.line = 1;
-    mp__jr_keyset_init(&d.keys, malloc_fn, free_fn);
-    mp_error err = decode_input(&d);
-    mp__jr_keyset_free(&d.keys);
-    if (err != MP_OK) {
+    mp_error err = decode_all(doc, json ? json : "", len, diag);
+    if (err == MP_ERR_NOMEM) {
         mp_document_free(doc);
-        mp__diag_add(diag, MP_SEVERITY_ERROR, MP_ERR_NOMEM, -1, "", "out of memory while decoding");
         return MP_ERR_NOMEM;
     }
     *out = doc;
-    return d.first;
+    return err;
 }
 
 void mp_document_free(mp_document *doc) {

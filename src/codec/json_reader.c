@@ -848,6 +848,26 @@ void mp__jr_keyset_free(mp__jr_keyset *ks) {
     mp__jr_keyset_init(ks, m, f);
 }
 
+void mp__jr_keyset_trim(mp__jr_keyset *ks) {
+    struct mp__jr_chunk *keep = ks->chunks;
+    if (!keep)
+        return;
+    for (struct mp__jr_chunk *c = keep->next, *n; c; c = n) {
+        n = c->next;
+        ks->free_fn(c);
+    }
+    keep->next = NULL;
+    keep->used = 0;
+}
+
+size_t mp__jr_keyset_footprint(const mp__jr_keyset *ks) {
+    size_t n = ks->cap * (sizeof *ks->entries + sizeof *ks->heads) +
+               ks->scopes_cap * sizeof *ks->scopes;
+    for (const struct mp__jr_chunk *c = ks->chunks; c; c = c->next)
+        n += sizeof *c + c->cap;
+    return n;
+}
+
 int mp__jr_keyset_push(mp__jr_keyset *ks) {
     if (ks->nscopes == ks->scopes_cap) {
         size_t cap = ks->scopes_cap ? ks->scopes_cap * 2 : 16;

@@ -146,6 +146,11 @@ size_t mp__jr_count(const char *buf, size_t from, size_t end);
 
 void mp__jr_keyset_init(mp__jr_keyset *ks, mp__jr_malloc_fn m, mp__jr_free_fn f);
 void mp__jr_keyset_free(mp__jr_keyset *ks);
+/* With no scope open: forgets the decoded escaped keys, keeping one chunk
+ * of their memory (a decoder that lives for many values stays bounded). */
+void mp__jr_keyset_trim(mp__jr_keyset *ks);
+/* Bytes the key set holds, for measurements. */
+size_t mp__jr_keyset_footprint(const mp__jr_keyset *ks);
 int mp__jr_keyset_push(mp__jr_keyset *ks);
 void mp__jr_keyset_pop(mp__jr_keyset *ks);
 /* Adds key[0..len) (which must stay valid until the scope is popped) to
