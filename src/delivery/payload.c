@@ -129,7 +129,7 @@ static void content_id(const parts *pt, char out[MP__UUID_LEN + 1]) {
     mp__sha1_update(&c, "{", 1);
     mp__sha1_update(&c, pt->envelope, pt->envelope_len);
     if (pt->events_len) {
-        mp__sha1_update(&c, EVENTS_KEY + (pt->envelope_len ? 0 : 1),
+        mp__sha1_update(&c, &EVENTS_KEY[pt->envelope_len ? 0 : 1],
                         EVENTS_KEY_LEN - (pt->envelope_len ? 0 : 1));
         mp__sha1_update(&c, pt->events, pt->events_len);
         mp__sha1_update(&c, "]", 1);
@@ -198,7 +198,7 @@ static mp_error encode_parts(const mp_batch *batch, long index, mp_buffer *s, pa
         /* "events":[ … ] */
         const size_t key = EVENTS_ONLY_PREFIX_LEN - 1;
         if (!err && (len < key + 1 ||
-                     memcmp(mp_buffer_data(s) + off, EVENTS_ONLY_PREFIX + 1, key) != 0))
+                     memcmp(mp_buffer_data(s) + off, &EVENTS_ONLY_PREFIX[1], key) != 0))
             err = MP_ERR_INVALID_ARGUMENT; /* the encoder's layout changed: a bug */
         po->ev_off = off + key;
         po->ev_len = err ? 0 : len - key - 1;
@@ -240,7 +240,7 @@ static mp_error build(const mp_batch *batch, const mp__payload_options *o, mp_bu
         else
             mp__uuid_v4(uuid);
         /* ID_KEY without its brace, the UUID, the closing quote. */
-        memcpy(id_member, ID_KEY + 1, ID_KEY_LEN - 1);
+        memcpy(id_member, &ID_KEY[1], ID_KEY_LEN - 1);
         memcpy(id_member + ID_KEY_LEN - 1, uuid, MP__UUID_LEN);
         id_member[ID_KEY_LEN - 1 + MP__UUID_LEN] = '"';
         pt.id_member = id_member;

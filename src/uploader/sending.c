@@ -173,11 +173,10 @@ static mp__request *next_request(mp_uploader *u) {
         }
         if (!rq && u->pending_head) {
             int64_t at = max64(pending_ready_at(u, now), gate);
-            if (at <= now)
-                rq = take_pending(u);
-            wake = min64(wake, min64(at, u->pending_head->enqueued_ms + u->delivery_timeout_ms));
-            if (!rq && at <= now)
-                wake = now + 10; /* out of memory: try again shortly */
+            int64_t expiry = u->pending_head->enqueued_ms + u->delivery_timeout_ms;
+            if (at <= now && !(rq = take_pending(u)))
+                at = now + 10; /* out of memory: try again shortly */
+            wake = min64(wake, min64(at, expiry));
         }
         if (rq) {
             track_in_flight(u, rq);
