@@ -1,13 +1,16 @@
 /*
  * Decode, validate, report: the walk that validate and normalize share.
  *
- * Problems are printed grouped by batch (the decoder's problems for a batch,
- * then validation's) so that everything wrong with one batch is together,
- * whatever order the library reported it in.
+ * Inputs are read in chunks through the streaming decoder and each batch
+ * is handled as soon as it is decoded, so memory follows the largest
+ * batch, not the input, and output (normalize) starts before the input
+ * ends. Problems are printed grouped by batch (the decoder's problems for
+ * a batch, then validation's) so that everything wrong with one batch is
+ * together.
  *
  * Copyright 2026 The libmparticle authors. Licensed under the Apache License 2.0.
  */
-#include <limits.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,52 +92,7 @@ void cli_report_batch(cli_checker *ck, const mp_diag *diag, long index) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* The decoder's problems, in batch order                                   */
-/* ------------------------------------------------------------------------ */
-
-typedef struct problem_ref {
-    long batch;
-    size_t index; /* in the diag: ties keep the library's order */
-} problem_ref;
-
-static int compare_refs(const void *a, const void *b) {
-    const problem_ref *x = a, *y = b;
-    if (x->batch != y->batch)
-        return x->batch < y->batch ? -1 : 1;
-    return x->index < y->index ? -1 : (x->index > y->index);
-}
-
-/* References to the count (> 0) problems of diag, sorted by batch (those
- * of no batch first) and stable. NULL when out of memory. */
-static problem_ref *sort_by_batch(const mp_diag *diag, size_t count) {
-    problem_ref *refs = malloc(count * sizeof *refs);
-    if (!refs)
-        return NULL;
-    for (size_t i = 0; i < count; i++) {
-        refs[i].batch = mp_diag_get(diag, i)->batch;
-        refs[i].index = i;
-    }
-    qsort(refs, count, sizeof *refs, compare_refs);
-    return refs;
-}
-
-typedef struct pending {
-    const mp_diag *diag;
-    const problem_ref *refs;
-    size_t count;
-    size_t next;
-} pending;
-
-/* Prints the pending problems whose batch is <= upto. */
-static void print_upto(cli_checker *ck, pending *pd, long upto) {
-    while (pd->next < pd->count && pd->refs[pd->next].batch <= upto) {
-        print_one(ck, mp_diag_get(pd->diag, pd->refs[pd->next].index));
-        pd->next++;
-    }
-}
-
-/* ------------------------------------------------------------------------ */
-/* One input                                                                */
+/* One input, a batch at a time                                             */
 /* ------------------------------------------------------------------------ */
 
 static int worse(int a, int b) {
@@ -175,76 +133,139 @@ static int check_batch(cli_checker *ck, const mp_batch *batch, long i) {
     return ck->on_batch ? ck->on_batch(ck, batch, i, ck->ctx) : CLI_EXIT_OK;
 }
 
-/* Walks the batches of a decoded document, interleaving the decoder's problems. */
-static int walk_document(cli_checker *ck, const mp_document *doc, pending *pd) {
-    int rc = CLI_EXIT_OK;
-    size_t n = mp_document_count(doc);
-    print_upto(ck, pd, -1);
-    for (size_t i = 0; i < n && rc != CLI_EXIT_ERROR && !stopped(ck); i++) {
-        size_t from = pd->next; /* the problems of batch i are printed next */
-        print_upto(ck, pd, (long)i);
-        ck->line = mp_document_batch_line(doc, i);
-        if (!mp_document_batch_ok(doc, i)) {
-            const mp_problem *err = NULL;
-            for (size_t k = from; k < pd->next && !err; k++)
-                err = first_error(pd->diag, pd->refs[k].index, pd->refs[k].index + 1);
-            rc = worse(rc, invalid(ck, mp_document_batch(doc, i), (long)i, err));
-        } else
-            rc = worse(rc, check_batch(ck, mp_document_batch(doc, i), (long)i));
+/* What one input's walk keeps: the decoder, the problems of the batch
+ * being handed out, and counts for the end. */
+typedef struct walk {
+    cli_checker *ck;
+    mp_decoder *dec;
+    mp_diag *diag;  /* the decoder's problems since the last batch */
+    size_t shown;   /* decoder problems printed for this input */
+    size_t dropped; /* decoder problems past CLI_MAX_PROBLEMS */
+    size_t errors;  /* decoder errors, printed or not */
+    int rc;
+} walk;
+
+/* Prints the decoder's problems gathered since the last call (the
+ * library's order: a batch's problems come with the batch), keeping at
+ * most CLI_MAX_PROBLEMS per input. */
+static void print_decoder_problems(walk *w) {
+    size_t n = mp_diag_count(w->diag);
+    w->errors += mp_diag_error_count(w->diag);
+    w->dropped += mp_diag_dropped(w->diag);
+    for (size_t i = 0; i < n; i++) {
+        if (w->shown >= CLI_MAX_PROBLEMS) {
+            w->dropped += n - i;
+            break;
+        }
+        const mp_problem *p = mp_diag_get(w->diag, i);
+        if (!(w->ck->quiet && p->severity == MP_SEVERITY_WARNING))
+            w->shown++;
+        print_one(w->ck, p);
     }
-    print_upto(ck, pd, LONG_MAX);
-    return rc;
+}
+
+/* One decoded batch: its problems, then validation and the callbacks. */
+static void handle_batch(walk *w, const mp_decoded_batch *b) {
+    cli_checker *ck = w->ck;
+    print_decoder_problems(w);
+    ck->line = b->line;
+    if (!b->ok)
+        w->rc = worse(w->rc, invalid(ck, b->batch, b->index,
+                                     first_error(w->diag, 0, mp_diag_count(w->diag))));
+    else
+        w->rc = worse(w->rc, check_batch(ck, b->batch, b->index));
+    mp_diag_clear(w->diag);
+}
+
+/* Hands out every batch the bytes so far hold. 1 to read on, 0 at the end
+ * of the input (or when told to stop), -1 when out of memory. */
+static int drain(walk *w) {
+    mp_decoded_batch b;
+    mp_decode_status st = MP_DECODE_NEED_INPUT;
+    while (w->rc != CLI_EXIT_ERROR && !stopped(w->ck) &&
+           (st = mp_decoder_next(w->dec, &b, w->diag)) == MP_DECODE_BATCH)
+        handle_batch(w, &b);
+    if (w->rc == CLI_EXIT_ERROR || stopped(w->ck))
+        return 0;
+    /* Problems of the input as a whole, found after its last batch. */
+    print_decoder_problems(w);
+    mp_diag_clear(w->diag);
+    if (st == MP_DECODE_ERROR)
+        return -1;
+    return st == MP_DECODE_NEED_INPUT;
+}
+
+/* Reads the input in chunks and decodes as it goes. */
+static void read_input(walk *w, const cli_input *in, char *chunk) {
+    cli_checker *ck = w->ck;
+    for (;;) {
+        if (ck->before_read) {
+            w->rc = worse(w->rc, ck->before_read(ck, ck->ctx));
+            if (w->rc == CLI_EXIT_ERROR)
+                return;
+        }
+        long n = cli_input_read(in, chunk, CLI_READ_CHUNK);
+        if (n < 0 && errno == EINTR) {
+            if (stopped(ck))
+                return;
+            continue;
+        }
+        if (n < 0) {
+            cli_error(ck->command, "%s: %s", in->name, strerror(errno));
+            w->rc = CLI_EXIT_ERROR;
+            return;
+        }
+        mp_error err = MP_OK;
+        if (n == 0)
+            mp_decoder_finish(w->dec);
+        else
+            err = mp_decoder_feed(w->dec, chunk, (size_t)n);
+        int more = err == MP_OK ? drain(w) : -1;
+        if (more < 0) {
+            cli_error(ck->command, "%s: %s", in->name, mp_strerror(MP_ERR_NOMEM));
+            w->rc = CLI_EXIT_ERROR;
+        }
+        if (more <= 0)
+            return;
+    }
 }
 
 int cli_check_input(cli_checker *ck, const cli_input *in) {
     ck->file = in->name;
-    mp_diag *diag = mp_diag_new();
-    if (!diag) {
-        cli_error(ck->command, "%s: %s", in->name, mp_strerror(MP_ERR_NOMEM));
-        return CLI_EXIT_ERROR;
-    }
-    mp_diag_set_max(diag, CLI_MAX_PROBLEMS);
     mp_diag_set_max(ck->scratch, CLI_MAX_PROBLEMS);
-
-    mp_document *doc = NULL;
-    mp_error err = mp_decode(in->data, in->len, &doc, diag);
-    if (!doc) {
-        /* Only MP_ERR_NOMEM and MP_ERR_INVALID_ARGUMENT return no document. */
-        cli_error(ck->command, "%s: %s", in->name, mp_strerror(err));
-        mp_diag_free(diag);
+    walk w = {ck, NULL, mp_diag_new(), 0, 0, 0, CLI_EXIT_OK};
+    char *chunk = malloc(CLI_READ_CHUNK);
+    if (!w.diag || !chunk || mp_decoder_new(&w.dec) != MP_OK) {
+        cli_error(ck->command, "%s: %s", in->name, mp_strerror(MP_ERR_NOMEM));
+        mp_diag_free(w.diag);
+        free(chunk);
         return CLI_EXIT_ERROR;
     }
+    mp_diag_set_max(w.diag, CLI_MAX_PROBLEMS);
 
-    pending pd = {diag, NULL, mp_diag_count(diag), 0};
-    problem_ref *refs = NULL;
-    if (pd.count > 0) {
-        refs = sort_by_batch(diag, pd.count);
-        if (!refs) {
-            cli_error(ck->command, "%s: %s", in->name, mp_strerror(MP_ERR_NOMEM));
-            mp_document_free(doc);
-            mp_diag_free(diag);
-            return CLI_EXIT_ERROR;
-        }
-        pd.refs = refs;
-    }
-
-    int rc = walk_document(ck, doc, &pd);
-    if (ck->on_input_done && rc != CLI_EXIT_ERROR)
-        rc = worse(rc, ck->on_input_done(ck, ck->ctx));
-    if (err != MP_OK || mp_diag_error_count(diag) > 0) {
-        rc = worse(rc, CLI_EXIT_INVALID);
-        /* The decoder promises a problem for every failure; if it ever
-         * fails without one, say so rather than exit 1 in silence. */
-        if (mp_diag_error_count(diag) == 0) {
-            mp_problem p = {MP_SEVERITY_ERROR, err, -1, "", mp_strerror(err), 0, 0};
-            cli_print_problem(ck->problems, ck->file, &p);
+    read_input(&w, in, chunk);
+    int rc = w.rc;
+    mp_error err = mp_decoder_error(w.dec);
+    if (rc != CLI_EXIT_ERROR && !stopped(ck)) {
+        if (ck->on_input_done)
+            rc = worse(rc, ck->on_input_done(ck, ck->ctx));
+        if (err != MP_OK || w.errors > 0) {
+            rc = worse(rc, CLI_EXIT_INVALID);
+            /* The decoder promises a problem for every failure; if it ever
+             * fails without one, say so rather than exit 1 in silence. */
+            if (w.errors == 0) {
+                mp_problem p = {MP_SEVERITY_ERROR, err, -1, "", mp_strerror(err), 0, 0};
+                cli_print_problem(ck->problems, ck->file, &p);
+            }
         }
     }
-    note_dropped(ck, diag);
+    if (w.dropped)
+        cli_error(ck->command, "%s: %zu more problems were not shown (at most %d are kept)",
+                  ck->file, w.dropped, CLI_MAX_PROBLEMS);
 
-    free(refs);
-    mp_document_free(doc);
-    mp_diag_free(diag);
+    mp_decoder_free(w.dec);
+    mp_diag_free(w.diag);
+    free(chunk);
     return rc;
 }
 

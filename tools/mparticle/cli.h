@@ -124,25 +124,34 @@ void cli_error(const char *command, const char *fmt, ...)
 /* What the problem lines call standard input. */
 #define CLI_STDIN_NAME "<stdin>"
 
-/* A whole input file in memory. */
+/* How much of an input is read at a time: inputs are never held whole. */
+#define CLI_READ_CHUNK (64 * 1024)
+
+/* An input opened for reading in chunks (cli_input_read()). */
 typedef struct cli_input {
     const char *name; /* the path as given, or CLI_STDIN_NAME */
-    char *data;       /* len bytes, then a NUL that is not part of the input */
-    size_t len;
+    int fd;
 } cli_input;
 
 /*
- * Called once per input by cli_for_each_input(); returns a cli_exit.
- * `in` is freed after the call returns.
+ * One read() of at most cap bytes: the count, 0 at the end of the input,
+ * or -1 with errno set (EINTR included: the caller decides whether to go
+ * on, e.g. after checking for Ctrl-C).
+ */
+long cli_input_read(const cli_input *in, char *buf, size_t cap);
+
+/*
+ * Called once per input by cli_for_each_input(); returns a cli_exit. The
+ * input is closed after the call returns.
  */
 typedef int (*cli_input_fn)(const cli_input *in, void *ctx);
 
 /*
- * Reads each operand in turn ("-" is standard input; no operands at all
- * means standard input once) and calls fn on it. A file that cannot be read
- * is reported on stderr ("mparticle CMD: NAME: strerror") and counts as
- * CLI_EXIT_ERROR; the remaining files are still processed, as grep does.
- * Returns the largest exit code of all inputs.
+ * Opens each operand in turn ("-" is standard input; no operands at all
+ * means standard input once) and calls fn on it. A file that cannot be
+ * opened is reported on stderr ("mparticle CMD: NAME: strerror") and
+ * counts as CLI_EXIT_ERROR; the remaining files are still processed, as
+ * grep does. Returns the largest exit code of all inputs.
  */
 int cli_for_each_input(const char *command, const cli_args *files, cli_input_fn fn, void *ctx);
 
@@ -152,13 +161,19 @@ int cli_for_each_input(const char *command, const cli_args *files, cli_input_fn 
 
 struct cli_checker;
 
-/* Called for each batch that passed every check asked for; returns a cli_exit. */
+/* Called for each batch that passed every check asked for, as soon as it
+ * is decoded; the batch is valid only during the call. Returns a cli_exit. */
 typedef int (*cli_batch_fn)(struct cli_checker *ck, const mp_batch *batch, long index,
                             void *ctx);
 
-/* Called once per input after on_batch saw all its batches, while they are
- * still valid (the document is freed after it returns); returns a cli_exit. */
+/* Called once per input after its last batch, with no batch held; returns
+ * a cli_exit. */
 typedef int (*cli_input_done_fn)(struct cli_checker *ck, void *ctx);
+
+/* Called before each read of the input, once every batch of the bytes read
+ * so far was handed out: the moment to flush output, before the read may
+ * block on a pipe. Returns a cli_exit. */
+typedef int (*cli_before_read_fn)(struct cli_checker *ck, void *ctx);
 
 /* Called for each batch with an error, after its problems were printed.
  * batch may be NULL (nothing of it decoded); first_error is its first error,
@@ -177,6 +192,7 @@ typedef struct cli_checker {
     const mp_validate_options *validate;
     cli_batch_fn on_batch; /* may be NULL */
     cli_input_done_fn on_input_done; /* may be NULL */
+    cli_before_read_fn before_read;  /* may be NULL */
     void *ctx;
     /* Set by cli_check_input() for the input being processed. */
     const char *file;
@@ -196,15 +212,19 @@ typedef struct cli_checker {
 } cli_checker;
 
 /*
- * Decodes `in`, prints every decoding problem, validates each batch that
- * decoded (when ck->validate is set), prints those problems, and calls
- * ck->on_batch for each batch left without errors. Problems are printed in
- * batch order, one line each:
+ * Reads `in` in chunks of CLI_READ_CHUNK bytes through the streaming
+ * decoder (mp_decoder), so memory does not grow with the input. For each
+ * batch as it is decoded: prints its decoding problems, validates it (when
+ * ck->validate is set) and prints those problems, then calls ck->on_batch
+ * if it has no error, or ck->on_invalid if it has. Problems are printed in
+ * batch order, one line each (problems of the input as a whole where they
+ * are found):
  *
  *     FILE:BATCH: WHERE: [warning: ]MESSAGE
  *
  * (see cli_print_problem()). Returns CLI_EXIT_OK, CLI_EXIT_INVALID if any
- * batch has an error, or CLI_EXIT_ERROR when memory ran out.
+ * batch has an error, or CLI_EXIT_ERROR when the input cannot be read or
+ * memory ran out (said on stderr).
  */
 int cli_check_input(cli_checker *ck, const cli_input *in);
 
