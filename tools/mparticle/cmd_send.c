@@ -1,293 +1,508 @@
 /*
- * mparticle send [--url BASE | --pod POD] [--key K --secret S] [--bulk]
- *                [--historical] [--concurrency N] [FILE...]
+ * mparticle send [--url BASE | --pod POD] [--key K] [--secret S | --secret-file F]
+ *                [--bulk | --historical] [--concurrency N] [--ids content|random]
+ *                [--report FILE] [FILE...]
  *
- * Uploads every batch of the inputs with the SDK's client: each batch is
- * decoded and validated first (invalid ones are reported and not sent),
- * then sent one per request, or packed into bulk requests of up to 100
- * batches and under 256 KB, with N requests in flight.
+ * A thin front end of the library's uploader (mp_uploader): the checker
+ * decodes and validates each batch as it is read, on_batch hands it to the
+ * uploader (which encodes a copy, so the batch need not outlive the call),
+ * and the uploader packs, sends, retries and waits out 429s on its own
+ * threads, reporting every batch exactly once. The queue is small and
+ * enqueue waits for room, so memory stays flat whatever the input's size.
+ *
+ * Stopping early: Ctrl-C (or SIGTERM) and a 401/403 stop the reading, and
+ * the uploader is closed with a deadline; what it could not send is
+ * reported `not_sent`.
  *
  * Copyright 2026 The libmparticle authors. Licensed under the Apache License 2.0.
  */
 #include <errno.h>
-#include <pthread.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "cmd_send.h"
 #include "commands.h"
 
-#define MAX_CONCURRENCY 256
-/* Room left per batch for the source_request_id the client adds, and for
- * the commas and brackets of the array. */
-#define ID_ALLOWANCE 64
+/* The exit status after SIGINT or SIGTERM: 128 + SIGINT, what shells expect of Ctrl-C. */
+#define SEND_EXIT_INTERRUPTED 130
+/* The uploader's limit on threads. */
+#define MAX_CONCURRENCY 64
+/*
+ * The queue: 8 MiB of encoded batches (or 4096 of them) waiting or in
+ * flight, whatever the input's size. 64 requests of 256 KB in flight fit
+ * in it too; the decoder holds one batch; so peak memory stays well under
+ * 32 MB.
+ */
+#define QUEUE_BYTES ((size_t)8 << 20)
+#define QUEUE_BATCHES 4096
+/*
+ * enqueue waits for room at most this long, then the main thread looks at
+ * the stop flags and waits again. (Waiting without a limit could not be
+ * cut short by Ctrl-C: a signal does not wake a condition variable.)
+ */
+#define ENQUEUE_WAIT_MS 50
+#define FLUSH_POLL_MS 100
+/* After Ctrl-C, requests in flight get this long to finish. */
+#define INTERRUPT_CLOSE_MS 5000
+/* The request count is read from the uploader at most this often while sending. */
+#define STATS_EVERY_MS 100
+/* A sending thread that saw a 401/403 waits at most this long for the main thread to close. */
+#define AUTH_PAUSE_MS 2000
+
+/* Set by the SIGINT/SIGTERM handler; read by the main thread only. */
+static volatile sig_atomic_t interrupted;
 
 static const char description[] =
-    "Uploads every batch of the inputs to the mParticle Events API. Each FILE\n"
-    "holds one batch, a JSON array of batches, or NDJSON; \"-\" or no FILE reads\n"
-    "standard input.\n"
+    "Uploads every batch of the inputs to the mParticle Events API through the\n"
+    "library's uploader. Each FILE holds one batch, a JSON array of batches, or\n"
+    "NDJSON; \"-\" or no FILE reads standard input. Input is streamed: memory\n"
+    "does not grow with its size.\n"
     "\n"
-    "Each batch is decoded and validated first; a batch with a problem is\n"
-    "reported like `mparticle validate` reports it and is not sent. The rest go\n"
-    "one batch per request to /v2/events, or with --bulk packed into requests\n"
-    "of at most 100 batches and under 256 KB to /v2/bulkevents (--historical:\n"
-    "/v2/bulkevents/historical). Each request is retried on network errors,\n"
-    "timeouts, 429 and 5xx with backoff, honouring Retry-After; every batch\n"
-    "gets a source_request_id so that retries are not counted twice.\n"
+    "Each batch is decoded and validated as it is read; a batch with a problem\n"
+    "is reported like `mparticle validate` reports it and is not sent. The rest\n"
+    "go one per request to /v2/events, or with --bulk packed into requests of\n"
+    "at most 100 batches and under 256 KB to /v2/bulkevents (--historical:\n"
+    "/v2/bulkevents/historical), --concurrency requests at a time. Network\n"
+    "errors, timeouts and 5xx are retried with backoff; a 429 is waited out,\n"
+    "never dropped. Every batch gets a source_request_id: by default a UUIDv5\n"
+    "of its content, so sending the same file twice is deduplicated by the API.\n"
     "\n"
-    "Credentials come from --key/--secret or MPARTICLE_API_KEY and\n"
-    "MPARTICLE_API_SECRET. The destination is --url (e.g.\n"
-    "http://127.0.0.1:8080/v2 for `mparticle serve`), or --pod, or the pod\n"
-    "named by the key's prefix (us2-...), else US1.\n"
+    "Credentials: --key, else MPARTICLE_API_KEY; --secret-file or\n"
+    "MPARTICLE_API_SECRET (both keep the secret out of `ps`), else --secret. A\n"
+    "401 or 403 stops the run at once. The destination is --url (including /v2,\n"
+    "e.g. http://127.0.0.1:8080/v2), or --pod, or the pod of the key's prefix,\n"
+    "else US1. A user name or password in --url is never printed; a query\n"
+    "string is refused.\n"
     "\n"
-    "A batch that was not delivered is reported as\n"
+    "A batch that was rejected or not delivered is reported on standard output\n"
+    "as FILE:BATCH: (batch): not delivered: REASON. --report FILE writes one\n"
+    "JSON line per input batch: input, batch, line, source_request_id, outcome\n"
+    "(accepted, rejected, invalid, undelivered, not_sent), status, attempts,\n"
+    "error. A summary goes to standard error.\n"
     "\n"
-    "    FILE:BATCH: (batch): not delivered: REASON\n"
+    "Ctrl-C stops reading, gives requests in flight up to 5 s, then writes the\n"
+    "report and the summary; a second Ctrl-C quits at once.\n"
     "\n"
-    "On a terminal a progress line is shown; a summary goes to standard error.\n"
-    "\n"
-    "Exit status: 0 if every batch was accepted, 1 if any was invalid, rejected\n"
-    "or not delivered, 2 for a usage error or an input that cannot be read.\n";
+    "Exit status: 0 if every batch was accepted, 1 if any was invalid,\n"
+    "rejected, undelivered or not sent, 2 for a usage error or an input that\n"
+    "cannot be read, 130 when interrupted.\n";
 
-/* A request: batches [first, first + count) of the input. */
-typedef struct job {
-    size_t first;
-    size_t count;
-} job;
-
-/* What happened to one batch. */
-typedef struct outcome {
-    mp_error error;
-    int status;
-    char reason[512];
-} outcome;
+/* Where an enqueued batch came from: the uploader hands it back in the report. */
+typedef struct send_tag {
+    const char *input; /* interned: lives until the end of the run */
+    long batch;
+    long line;
+} send_tag;
 
 typedef struct sender {
-    mp_client *client;
-    int bulk;
-    int historical;
-    int concurrency;
-    int progress;
-
-    /* The current input's valid batches, gathered by on_batch. */
-    const mp_batch **batches;
-    long *indexes;
-    size_t count;
-    size_t cap;
-
-    /* Work shared by the threads of one input. */
-    job *jobs;
-    size_t njobs;
-    outcome *outcomes; /* per batch */
-    pthread_mutex_t lock;
-    size_t next_job;
-    size_t batches_done;
-
-    /* Totals over all inputs. */
-    size_t total_batches, total_events, accepted, failed, requests;
+    mp_uploader *up; /* NULL once closed */
+    mp_diag *diag;   /* enqueue's problems (main thread) */
+    send_tally tally;
+    send_dest dest;
+    const char *endpoint; /* "/events", ... (for the 404 hint) */
+    atomic_int auth_status; /* the 401 or 403 that stopped the run, else 0 */
+    atomic_int saw_404;
+    atomic_llong last_stats_ms;
+    /* The main thread has begun to close; a paused sending thread may go on. */
+    pthread_mutex_t pause_lock;
+    pthread_cond_t pause_cond;
+    atomic_int closing;
+    /* The main thread's copy of `interrupted` for the report threads (the
+     * handler's flag belongs to the main thread). */
+    atomic_int interrupted;
+    int tally_ready;
+    /* Input names, each kept once (reports arrive after the checker moved on). */
+    char **inputs;
+    size_t ninputs, cap_inputs;
 } sender;
 
-static int collect_batch(cli_checker *ck, const mp_batch *batch, long index, void *ctx) {
-    (void)ck;
-    sender *s = ctx;
-    if (s->count == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 256;
-        const mp_batch **b = realloc(s->batches, cap * sizeof *b);
-        if (!b)
-            return CLI_EXIT_ERROR;
-        s->batches = b;
-        long *ix = realloc(s->indexes, cap * sizeof *ix);
-        if (!ix)
-            return CLI_EXIT_ERROR;
-        s->indexes = ix;
-        s->cap = cap;
-    }
-    s->batches[s->count] = batch;
-    s->indexes[s->count] = index;
-    s->count++;
-    return CLI_EXIT_OK;
-}
+/* ------------------------------------------------------------------------ */
+/* Signals                                                                  */
+/* ------------------------------------------------------------------------ */
 
-/* Greedy packing in input order: a request takes batches while it stays
- * within 100 batches and under 256 KB, counting each batch's encoded size
- * plus room for the id the client adds. */
-static int plan_jobs(sender *s) {
-    s->njobs = 0;
-    s->jobs = malloc((s->count ? s->count : 1) * sizeof *s->jobs);
-    if (!s->jobs)
-        return -1;
-    if (!s->bulk && !s->historical) {
-        for (size_t i = 0; i < s->count; i++)
-            s->jobs[s->njobs++] = (job){i, 1};
-        return 0;
-    }
-    mp_buffer *scratch = mp_buffer_new(0);
-    if (!scratch)
-        return -1;
-    size_t i = 0;
-    while (i < s->count) {
-        job j = {i, 0};
-        size_t bytes = 2;
-        while (i < s->count && j.count < MP_MAX_BATCHES_PER_REQUEST) {
-            mp_buffer_clear(scratch);
-            size_t size = mp_encode_batch(s->batches[i], scratch, NULL) == MP_OK
-                              ? mp_buffer_length(scratch) + ID_ALLOWANCE
-                              : MP_MAX_REQUEST_BYTES; /* the client will report it */
-            if (j.count > 0 && bytes + size >= MP_MAX_REQUEST_BYTES)
-                break;
-            bytes += size;
-            j.count++;
-            i++;
+/* Async-signal-safe: a flag, write() and _exit() only. */
+static void on_signal(int sig) {
+    (void)sig;
+    if (interrupted) {
+        static const char again[] = "\nmparticle send: interrupted again: exiting now\n";
+        if (write(STDERR_FILENO, again, sizeof again - 1) < 0) {
+            /* nothing more can be done */
         }
-        s->jobs[s->njobs++] = j;
+        _exit(SEND_EXIT_INTERRUPTED);
     }
-    mp_buffer_free(scratch);
-    return 0;
+    interrupted = 1;
+    static const char first[] = "\nmparticle send: interrupted: finishing requests in flight "
+                                "(Ctrl-C again to quit at once)\n";
+    if (write(STDERR_FILENO, first, sizeof first - 1) < 0) {
+        /* the summary will say it */
+    }
 }
 
-static void describe_failure(outcome *o, const mp_result *r, const mp_diag *diag) {
-    const mp_problem *p = mp_diag_count(diag) ? mp_diag_get(diag, 0) : NULL;
-    if (p)
-        snprintf(o->reason, sizeof o->reason, "%s%s%s", p->path, *p->path ? ": " : "",
-                 p->message);
-    else if (r->status && r->error_count)
-        snprintf(o->reason, sizeof o->reason, "HTTP %d: %s", r->status, r->errors[0].message);
-    else if (r->status)
-        snprintf(o->reason, sizeof o->reason, "HTTP %d after %d attempt%s", r->status,
-                 r->attempts, r->attempts == 1 ? "" : "s");
+/*
+ * No SA_RESTART: a read() from a pipe that waits for input returns EINTR,
+ * and the reader, seeing the stop hook, ends the input.
+ */
+static int install_signal_handlers(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(SIGINT, &sa, NULL) == 0 && sigaction(SIGTERM, &sa, NULL) == 0 ? 0 : -1;
+}
+
+/* The signals that stop a run; blocked in every thread but the main one. */
+static void stop_signals(sigset_t *set) {
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Stopping                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static int should_stop(sender *s) {
+    return interrupted || atomic_load(&s->auth_status) != 0;
+}
+
+/* cli_stop_fn for the checker. */
+static int stop_hook(void *ctx) {
+    return should_stop(ctx);
+}
+
+/* Why batches were not sent, for their report lines. Any thread. */
+static void stop_reason(sender *s, char *out, size_t cap) {
+    int auth = atomic_load(&s->auth_status);
+    if (auth)
+        snprintf(out, cap, "not sent: stopped after HTTP %d (credentials refused)", auth);
     else
-        snprintf(o->reason, sizeof o->reason, "%s after %d attempt%s",
-                 r->transport_error[0] ? r->transport_error : mp_strerror(r->error), r->attempts,
-                 r->attempts == 1 ? "" : "s");
+        snprintf(out, cap, "not sent: interrupted");
 }
 
-static void run_job(sender *s, const job *j, mp_batch *scratch, mp_result *r, mp_diag *diag) {
-    mp_diag_clear(diag);
-    for (size_t k = 0; k < j->count; k++)
-        scratch[k] = *s->batches[j->first + k];
-    mp_error err;
-    if (s->historical)
-        err = mp_client_upload_historical(s->client, scratch, j->count, r, diag);
-    else if (s->bulk)
-        err = mp_client_upload_bulk(s->client, scratch, j->count, r, diag);
+/* Lets a sending thread paused on a 401/403 go on: the uploader is closing. */
+static void release_paused(sender *s) {
+    pthread_mutex_lock(&s->pause_lock);
+    atomic_store(&s->closing, 1);
+    pthread_cond_broadcast(&s->pause_cond);
+    pthread_mutex_unlock(&s->pause_lock);
+}
+
+/*
+ * Holds the sending thread that reported the first 401/403 until the main
+ * thread closes the uploader (AUTH_PAUSE_MS at most). Reports are made one
+ * at a time, so the other sending threads stop at their next report: at
+ * most one more request each goes out with credentials known to be wrong.
+ */
+static void pause_for_close(sender *s) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += AUTH_PAUSE_MS / 1000;
+    until.tv_nsec += (long)(AUTH_PAUSE_MS % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&s->pause_lock);
+    while (!atomic_load(&s->closing) && pthread_cond_timedwait(&s->pause_cond, &s->pause_lock, &until) == 0)
+        ;
+    pthread_mutex_unlock(&s->pause_lock);
+}
+
+/* Reads the uploader's request count (it is not in the reports). */
+static void note_requests(sender *s, int force) {
+    int64_t now = send_now_ms();
+    if (!force && now - atomic_load(&s->last_stats_ms) < STATS_EVERY_MS)
+        return;
+    atomic_store(&s->last_stats_ms, now);
+    mp_uploader_stats st = MP_UPLOADER_STATS_INIT;
+    if (mp_uploader_stats_get(s->up, &st) == MP_OK)
+        send_tally_set_requests(&s->tally, st.requests);
+}
+
+/*
+ * Closes the uploader: every batch it still holds is reported before this
+ * returns. After a stop, what was never sent becomes not_sent.
+ */
+static void close_uploader(sender *s, long deadline_ms) {
+    if (!s->up)
+        return;
+    note_requests(s, 1);
+    atomic_store(&s->interrupted, interrupted != 0);
+    release_paused(s);
+    mp_uploader_close(s->up, deadline_ms);
+    s->up = NULL;
+}
+
+/* The deadline of close() once the run is stopped. */
+static long stop_deadline(sender *s) {
+    /* Credentials that failed will fail again: nothing more goes out. */
+    return atomic_load(&s->auth_status) ? 0 : INTERRUPT_CLOSE_MS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reports (the uploader's threads, one at a time)                          */
+/* ------------------------------------------------------------------------ */
+
+static send_outcome outcome_of(const mp_delivery_report *r) {
+    switch (r->outcome) {
+    case MP_DELIVERY_ACCEPTED:
+        return SEND_ACCEPTED;
+    case MP_DELIVERY_REJECTED:
+        return SEND_REJECTED;
+    default: /* undelivered or expired: did it ever go out? */
+        return r->attempts > 0 ? SEND_UNDELIVERED : SEND_NOT_SENT;
+    }
+}
+
+/* The report's error text: "" when accepted; never the URL's user-info. */
+static void describe_report(sender *s, const mp_delivery_report *r, send_outcome o, char *out,
+                            size_t cap) {
+    if (o == SEND_ACCEPTED)
+        out[0] = '\0';
+    else if (o == SEND_NOT_SENT && (atomic_load(&s->interrupted) || atomic_load(&s->auth_status)))
+        stop_reason(s, out, cap);
     else
-        err = mp_client_upload(s->client, scratch, r, diag);
-    outcome o = {err, r->status, ""};
-    if (err != MP_OK)
-        describe_failure(&o, r, diag);
-    pthread_mutex_lock(&s->lock);
-    for (size_t k = 0; k < j->count; k++)
-        s->outcomes[j->first + k] = o;
-    s->batches_done += j->count;
-    s->requests += (size_t)r->attempts;
-    pthread_mutex_unlock(&s->lock);
+        send_dest_redact(&s->dest, r->reason[0] ? r->reason : mp_strerror(r->error), out, cap);
 }
 
-static void *worker(void *arg) {
-    sender *s = arg;
-    mp_batch *scratch = malloc(MP_MAX_BATCHES_PER_REQUEST * sizeof *scratch);
-    mp_diag *diag = mp_diag_new();
-    mp_result r;
-    memset(&r, 0, sizeof r);
+/* A problem line "FILE:BATCH: (batch): not delivered: ERROR\n" in out. */
+static void format_problem(const send_tag *tag, const char *error, char *out, size_t cap) {
+    char msg[600];
+    snprintf(msg, sizeof msg, "not delivered: %s", error);
+    mp_problem p = {MP_SEVERITY_ERROR, MP_ERR_HTTP, tag->batch, "", msg, 0, 0};
+    out[0] = '\0';
+    FILE *f = fmemopen(out, cap, "w");
+    if (!f)
+        return;
+    cli_print_problem(f, tag->input, &p); /* the same escaping as every problem line */
+    fclose(f);
+    size_t len = strlen(out);
+    if (len > 0 && out[len - 1] != '\n') /* cut short: still one line */
+        out[len - 1] = '\n';
+}
+
+/* Notes the statuses that stop the run (401, 403) or deserve a hint (404). */
+static void watch_status(sender *s, int status) {
+    if (status == 404)
+        atomic_store(&s->saw_404, 1);
+    if (status != 401 && status != 403)
+        return;
+    int none = 0;
+    if (atomic_compare_exchange_strong(&s->auth_status, &none, status))
+        pause_for_close(s);
+}
+
+/* mp_report_fn. */
+static void on_report(void *ctx, const mp_delivery_report *r) {
+    sender *s = ctx;
+    send_tag *tag = r->tag;
+    send_outcome o = outcome_of(r);
+    char error[512], problem[4096];
+    describe_report(s, r, o, error, sizeof error);
+    int print = o == SEND_REJECTED || o == SEND_UNDELIVERED;
+    if (print)
+        format_problem(tag, error, problem, sizeof problem);
+    send_line l = {tag->input, tag->batch,  tag->line, r->source_request_id,
+                   o,          r->status,   r->attempts, error,
+                   r->bytes};
+    send_tally_add(&s->tally, &l, print ? problem : NULL);
+    free(tag);
+    note_requests(s, atomic_load(&s->closing));
+    watch_status(s, r->status);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Batches (the main thread, from the checker)                              */
+/* ------------------------------------------------------------------------ */
+
+/* The input's name, copied once: reports outlive the checker's pointer. */
+static const char *intern_input(sender *s, const char *name) {
+    if (s->ninputs && strcmp(s->inputs[s->ninputs - 1], name) == 0)
+        return s->inputs[s->ninputs - 1];
+    if (s->ninputs == s->cap_inputs) {
+        size_t cap = s->cap_inputs ? s->cap_inputs * 2 : 8;
+        char **grown = realloc(s->inputs, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        s->inputs = grown;
+        s->cap_inputs = cap;
+    }
+    char *copy = strdup(name);
+    if (copy)
+        s->inputs[s->ninputs++] = copy;
+    return copy;
+}
+
+/* A report line for a batch that never reached the uploader. */
+static void settle_unsent(sender *s, cli_checker *ck, const mp_batch *batch, long index,
+                          send_outcome o, const char *error) {
+    const char *input = intern_input(s, ck->file);
+    send_line l = {input ? input : ck->file, index, ck->line,
+                   batch && batch->source_request_id ? batch->source_request_id : "",
+                   o, 0, 0, error, 0};
+    send_tally_add(&s->tally, &l, NULL);
+}
+
+/* Closes the uploader when the run has been stopped (Ctrl-C, 401/403). */
+static void stop_if_asked(sender *s) {
+    if (s->up && should_stop(s))
+        close_uploader(s, stop_deadline(s));
+}
+
+/*
+ * Enqueues, waiting for room in short steps so that a stop is seen.
+ * MP_ERR_CLOSED when the run was stopped first.
+ */
+static mp_error enqueue_waiting(sender *s, const mp_batch *batch, send_tag *tag) {
     for (;;) {
-        pthread_mutex_lock(&s->lock);
-        size_t n = s->next_job < s->njobs ? s->next_job++ : s->njobs;
-        pthread_mutex_unlock(&s->lock);
-        if (n >= s->njobs)
-            break;
-        if (!scratch || !diag) {
-            /* Without memory the job cannot run; report it rather than hang. */
-            pthread_mutex_lock(&s->lock);
-            for (size_t k = 0; k < s->jobs[n].count; k++) {
-                outcome *o = &s->outcomes[s->jobs[n].first + k];
-                o->error = MP_ERR_NOMEM;
-                snprintf(o->reason, sizeof o->reason, "%s", mp_strerror(MP_ERR_NOMEM));
-            }
-            s->batches_done += s->jobs[n].count;
-            pthread_mutex_unlock(&s->lock);
-            continue;
+        stop_if_asked(s);
+        if (!s->up)
+            return MP_ERR_CLOSED;
+        mp_diag_clear(s->diag);
+        mp_error err = mp_uploader_enqueue(s->up, batch, tag, s->diag);
+        if (err != MP_ERR_QUEUE_FULL)
+            return err;
+        send_tally_drain(&s->tally, stdout);
+    }
+}
+
+/* The first error of the diag as "path: message", for the report. */
+static void first_problem(const mp_diag *diag, mp_error err, char *out, size_t cap) {
+    for (size_t i = 0; i < mp_diag_count(diag); i++) {
+        const mp_problem *p = mp_diag_get(diag, i);
+        if (p->severity == MP_SEVERITY_ERROR) {
+            snprintf(out, cap, "%s%s%s", p->path, p->path[0] ? ": " : "", p->message);
+            return;
         }
-        run_job(s, &s->jobs[n], scratch, &r, diag);
     }
-    mp_result_clear(&r);
-    mp_diag_free(diag);
-    free(scratch);
-    return NULL;
+    snprintf(out, cap, "%s", mp_strerror(err));
 }
 
-static void show_progress(sender *s, size_t total) {
-    pthread_mutex_lock(&s->lock);
-    size_t done = s->batches_done;
-    pthread_mutex_unlock(&s->lock);
-    fprintf(stderr, "\rsent %zu/%zu batches", done, total);
-    fflush(stderr);
+/* What to do with a batch the uploader did not take. Returns a cli_exit. */
+static int refused(sender *s, cli_checker *ck, const mp_batch *batch, long index, mp_error err) {
+    char error[512];
+    if (err == MP_ERR_CLOSED) {
+        stop_reason(s, error, sizeof error);
+        settle_unsent(s, ck, batch, index, SEND_NOT_SENT, error);
+        return CLI_EXIT_OK; /* the stop itself decides the exit status */
+    }
+    if (err == MP_ERR_NOMEM) {
+        cli_error(SEND_CMD, "%s: %s", ck->file, mp_strerror(err));
+        return CLI_EXIT_ERROR;
+    }
+    /* Over a limit, or cannot be encoded: a problem of the batch. */
+    cli_report_batch(ck, s->diag, index);
+    first_problem(s->diag, err, error, sizeof error);
+    settle_unsent(s, ck, batch, index, SEND_INVALID, error);
+    return CLI_EXIT_INVALID;
 }
 
-/* Runs the jobs on the worker threads; the calling thread shows progress. */
-static int run_jobs(sender *s) {
-    int nthreads = s->concurrency < (int)s->njobs ? s->concurrency : (int)s->njobs;
-    pthread_t threads[MAX_CONCURRENCY];
-    int started = 0;
-    s->next_job = 0;
-    s->batches_done = 0;
-    for (; started < nthreads; started++) {
-        if (pthread_create(&threads[started], NULL, worker, s) != 0)
-            break;
-    }
-    if (started == 0 && s->njobs > 0)
-        worker(s); /* no thread could be started: do the work here */
-    while (s->progress && started > 0) {
-        pthread_mutex_lock(&s->lock);
-        int finished = s->batches_done == s->count;
-        pthread_mutex_unlock(&s->lock);
-        show_progress(s, s->count);
-        if (finished)
-            break;
-        nanosleep(&(struct timespec){0, 200 * 1000000L}, NULL);
-    }
-    for (int i = 0; i < started; i++)
-        pthread_join(threads[i], NULL);
-    if (s->progress && s->count)
-        fputc('\n', stderr);
-    return 0;
-}
-
-/* cli_input_done_fn: sends the input's batches and reports the failures. */
-static int send_input(cli_checker *ck, void *ctx) {
+/* cli_batch_fn: hands a valid batch to the uploader. */
+static int on_batch(cli_checker *ck, const mp_batch *batch, long index, void *ctx) {
     sender *s = ctx;
-    int rc = CLI_EXIT_OK;
-    s->outcomes = calloc(s->count ? s->count : 1, sizeof *s->outcomes);
-    if (!s->outcomes || plan_jobs(s) != 0) {
-        cli_error("send", "%s: %s", ck->file, mp_strerror(MP_ERR_NOMEM));
-        rc = CLI_EXIT_ERROR;
-        goto out;
+    send_tally_drain(&s->tally, stdout);
+    const char *input = intern_input(s, ck->file);
+    send_tag *tag = input ? malloc(sizeof *tag) : NULL;
+    if (!tag) {
+        cli_error(SEND_CMD, "%s: %s", ck->file, mp_strerror(MP_ERR_NOMEM));
+        return CLI_EXIT_ERROR;
     }
-    run_jobs(s);
-    for (size_t i = 0; i < s->count; i++) {
-        s->total_batches++;
-        s->total_events += s->batches[i]->events.count;
-        if (s->outcomes[i].error == MP_OK) {
-            s->accepted++;
-            continue;
-        }
-        s->failed++;
-        rc = CLI_EXIT_INVALID;
-        char msg[600];
-        snprintf(msg, sizeof msg, "not delivered: %s", s->outcomes[i].reason);
-        mp_problem p = {MP_SEVERITY_ERROR, s->outcomes[i].error, s->indexes[i], "", msg, 0, 0};
-        cli_print_problem(ck->problems, ck->file, &p);
+    *tag = (send_tag){input, index, ck->line};
+    mp_error err = enqueue_waiting(s, batch, tag);
+    if (err == MP_OK) {
+        send_tally_add_events(&s->tally, batch->events.count);
+        return CLI_EXIT_OK;
     }
-out:
-    free(s->jobs);
-    free(s->outcomes);
-    s->jobs = NULL;
-    s->outcomes = NULL;
-    s->count = 0;
-    return rc;
+    free(tag); /* no report will come */
+    return refused(s, ck, batch, index, err);
 }
+
+/* cli_invalid_fn: an invalid batch gets its report line too. */
+static int on_invalid(cli_checker *ck, const mp_batch *batch, long index,
+                      const mp_problem *first_error, void *ctx) {
+    char error[512];
+    if (first_error)
+        snprintf(error, sizeof error, "%s%s%s", first_error->path,
+                 first_error->path[0] ? ": " : "", first_error->message);
+    else
+        snprintf(error, sizeof error, "invalid batch");
+    settle_unsent(ctx, ck, batch, index, SEND_INVALID, error);
+    return CLI_EXIT_INVALID;
+}
+
+/* After the input: waits for every report, unless the run is stopped meanwhile. */
+static void finish_sending(sender *s) {
+    mp_error err = MP_OK;
+    while (s->up && !should_stop(s)) {
+        err = mp_uploader_flush(s->up, FLUSH_POLL_MS);
+        send_tally_drain(&s->tally, stdout);
+        if (err != MP_ERR_TIMEOUT)
+            break;
+    }
+    if (should_stop(s))
+        close_uploader(s, stop_deadline(s));
+    else /* flushed: nothing is left to wait for */
+        close_uploader(s, err == MP_OK ? 0 : INTERRUPT_CLOSE_MS);
+    send_tally_drain(&s->tally, stdout);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hints and the summary                                                    */
+/* ------------------------------------------------------------------------ */
+
+static void print_hints(sender *s) {
+    int auth = atomic_load(&s->auth_status);
+    if (auth)
+        cli_error(SEND_CMD,
+                  "HTTP %d: the API refused the credentials, so the run stopped. Check --key "
+                  "and --secret (or MPARTICLE_API_KEY and MPARTICLE_API_SECRET, or "
+                  "--secret-file FILE)",
+                  auth);
+    if (!atomic_load(&s->saw_404))
+        return;
+    const char *url = s->dest.display;
+    size_t n = strlen(url);
+    int slash = n > 0 && url[n - 1] == '/';
+    if (!s->dest.ends_in_v2)
+        cli_error(SEND_CMD,
+                  "HTTP 404 from %s%s: the base URL must include /v2; try --url %s%sv2", url,
+                  s->endpoint, url, slash ? "" : "/");
+    else
+        cli_error(SEND_CMD, "HTTP 404 from %s%s: is --url the base URL of the Events API?",
+                  url, s->endpoint);
+}
+
+static void print_summary(sender *s, int64_t elapsed_ms) {
+    send_counts c;
+    send_tally_get(&s->tally, &c);
+    fprintf(stderr,
+            CLI_PROGRAM " " SEND_CMD ": %" PRIu64 " batches (%" PRIu64 " events) to %s: %" PRIu64
+                        " accepted, %" PRIu64 " rejected, %" PRIu64 " invalid, %" PRIu64
+                        " undelivered, %" PRIu64 " not_sent; %" PRIu64 " requests in %.1f s\n",
+            c.batches, c.events, s->dest.display, c.outcomes[SEND_ACCEPTED],
+            c.outcomes[SEND_REJECTED], c.outcomes[SEND_INVALID], c.outcomes[SEND_UNDELIVERED],
+            c.outcomes[SEND_NOT_SENT], c.requests, (double)elapsed_ms / 1000.0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Options                                                                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct send_options {
+    const char *url, *pod_name, *key, *secret, *secret_file, *ids, *report;
+    int bulk, historical, progress, no_progress, quiet;
+    int64_t concurrency, timeout_ms, max_attempts;
+    cli_args files;
+    /* Derived. */
+    mp_pod pod;
+    mp_id_mode id_mode;
+} send_options;
 
 static int parse_pod(const char *name, mp_pod *pod) {
     static const struct {
@@ -304,108 +519,274 @@ static int parse_pod(const char *name, mp_pod *pod) {
     return -1;
 }
 
-static void print_client_problems(const mp_diag *diag) {
+/* Checks the options against each other. 0, or -1 after printing why. */
+static int check_options(send_options *o) {
+    const char *why = NULL;
+    if (o->url && o->pod_name)
+        why = "give --url or --pod, not both";
+    else if (o->pod_name && parse_pod(o->pod_name, &o->pod) != 0)
+        why = "unknown --pod (US1, US2, EU1, AU1 or auto)";
+    else if (o->secret && o->secret_file)
+        why = "give --secret or --secret-file, not both";
+    else if (o->progress && o->no_progress)
+        why = "give --progress or --no-progress, not both";
+    else if (o->concurrency < 1 || o->concurrency > MAX_CONCURRENCY)
+        why = "--concurrency must be between 1 and 64";
+    else if (o->timeout_ms < 0 || o->timeout_ms > INT32_MAX)
+        why = "--timeout-ms must be between 1 and 2147483647 (0 = 30000)";
+    else if (o->max_attempts < 0 || o->max_attempts > 1000)
+        why = "--max-attempts must be between 1 and 1000 (0 = no limit)";
+    else if (o->ids && strcmp(o->ids, "content") != 0 && strcmp(o->ids, "random") != 0)
+        why = "--ids must be content or random";
+    if (why) {
+        cli_error(SEND_CMD, "%s", why);
+        return -1;
+    }
+    o->id_mode = o->ids && strcmp(o->ids, "random") == 0 ? MP_ID_RANDOM : MP_ID_CONTENT;
+    return 0;
+}
+
+/* The inputs' total size when every one is a regular file; 0 when unknown. */
+static uint64_t total_input_bytes(const cli_args *files) {
+    uint64_t total = 0;
+    for (size_t i = 0; i < files->count; i++) {
+        struct stat st;
+        if (strcmp(files->items[i], "-") == 0 || stat(files->items[i], &st) != 0 ||
+            !S_ISREG(st.st_mode))
+            return 0;
+        total += (uint64_t)st.st_size;
+    }
+    return total;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Setting up                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Prints the client's problems without the URL's user-info. */
+static void print_client_problems(sender *s, const mp_diag *diag, mp_error err) {
+    char msg[1024];
     for (size_t i = 0; i < mp_diag_count(diag); i++) {
         const mp_problem *p = mp_diag_get(diag, i);
-        cli_error("send", "%s: %s", p->path, p->message);
+        send_dest_redact(&s->dest, p->message, msg, sizeof msg);
+        cli_error(SEND_CMD, "%s: %s", p->path, msg);
     }
+    if (!mp_diag_count(diag))
+        cli_error(SEND_CMD, "%s", mp_strerror(err));
+}
+
+/* Creates the client. 0, or -1 after printing why. */
+static int new_client(sender *s, const send_options *o, const char *secret, mp_client **out) {
+    mp_client_options co = MP_CLIENT_OPTIONS_INIT;
+    co.api_key = o->key;
+    co.api_secret = secret;
+    co.pod = o->pod;
+    co.base_url = o->url;
+    co.timeout_ms = (long)o->timeout_ms;
+    mp_diag *diag = mp_diag_new();
+    mp_error err = diag ? mp_client_new(&co, out, diag) : MP_ERR_NOMEM;
+    if (err != MP_OK)
+        print_client_problems(s, diag, err);
+    mp_diag_free(diag);
+    if (err == MP_OK && !o->url && send_dest_set_base(&s->dest, mp_client_base_url(*out)) != 0) {
+        cli_error(SEND_CMD, "%s", mp_strerror(MP_ERR_NOMEM));
+        mp_client_free(*out);
+        return -1;
+    }
+    return err == MP_OK ? 0 : -1;
+}
+
+/* Creates the uploader. 0, or -1 after printing why. */
+static int new_uploader(sender *s, const send_options *o, mp_client *client) {
+    mp_uploader_options uo = MP_UPLOADER_OPTIONS_INIT;
+    uo.mode = o->historical ? MP_UPLOAD_HISTORICAL : o->bulk ? MP_UPLOAD_BULK : MP_UPLOAD_SINGLE;
+    uo.max_queue_batches = QUEUE_BATCHES;
+    uo.max_queue_bytes = QUEUE_BYTES;
+    uo.enqueue_timeout_ms = ENQUEUE_WAIT_MS;
+    uo.max_in_flight = (int)o->concurrency;
+    uo.max_attempts = (int)o->max_attempts;
+    uo.id_mode = o->id_mode;
+    uo.skip_validation = 1; /* the checker validated every batch, and printed its problems */
+    uo.on_report = on_report;
+    uo.report_ctx = s;
+    s->endpoint = o->historical ? "/bulkevents/historical" : o->bulk ? "/bulkevents" : "/events";
+    mp_error err = mp_uploader_new(client, &uo, &s->up, s->diag);
+    if (err != MP_OK)
+        print_client_problems(s, s->diag, err);
+    return err == MP_OK ? 0 : -1;
+}
+
+static int sender_init(sender *s, const send_options *o) {
+    memset(s, 0, sizeof *s);
+    atomic_init(&s->auth_status, 0);
+    atomic_init(&s->saw_404, 0);
+    atomic_init(&s->last_stats_ms, 0);
+    atomic_init(&s->closing, 0);
+    atomic_init(&s->interrupted, 0);
+    pthread_mutex_init(&s->pause_lock, NULL);
+    pthread_cond_init(&s->pause_cond, NULL);
+    if (o->url && send_dest_parse(&s->dest, o->url) != 0)
+        return -1;
+    if (!(s->diag = mp_diag_new())) {
+        cli_error(SEND_CMD, "%s", mp_strerror(MP_ERR_NOMEM));
+        return -1;
+    }
+    int err = send_tally_init(&s->tally, o->report);
+    s->tally_ready = 1; /* send_tally_finish() frees even a half-made tally */
+    if (err) {
+        cli_error(SEND_CMD, "%s: %s", o->report ? o->report : "report", strerror(err));
+        return -1;
+    }
+    return 0;
+}
+
+static void sender_free(sender *s) {
+    for (size_t i = 0; i < s->ninputs; i++)
+        free(s->inputs[i]);
+    free(s->inputs);
+    mp_diag_free(s->diag);
+    send_dest_free(&s->dest);
+    pthread_cond_destroy(&s->pause_cond);
+    pthread_mutex_destroy(&s->pause_lock);
+}
+
+/*
+ * Starts the uploader and the progress line with SIGINT and SIGTERM
+ * blocked, so that their threads never take them and only the main
+ * thread's read() is interrupted, then installs the handler.
+ */
+static int start(sender *s, const send_options *o, mp_client *client, send_progress *p) {
+    sigset_t set, old;
+    stop_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, &old);
+    int rc = new_uploader(s, o, client);
+    if (rc == 0 && p->tally && send_progress_start(p) != 0)
+        p->tally = NULL; /* no thread, no progress: not worth failing for */
+    if (rc == 0 && install_signal_handlers() != 0) {
+        cli_error(SEND_CMD, "cannot install the signal handler: %s", strerror(errno));
+        rc = -1;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
+}
+
+/* Reads every input into the uploader, then waits for the reports. Returns the checker's cli_exit. */
+static int run(sender *s, const send_options *o) {
+    mp_validate_options vopts = {.historical = o->historical};
+    cli_checker ck = {
+        .command = SEND_CMD,
+        .problems = stdout,
+        .quiet = o->quiet,
+        .validate = &vopts,
+        .on_batch = on_batch,
+        .on_invalid = on_invalid,
+        .stop = stop_hook,
+        .ctx = s,
+        .scratch = mp_diag_new(),
+    };
+    int rc;
+    if (!ck.scratch) {
+        cli_error(SEND_CMD, "%s", mp_strerror(MP_ERR_NOMEM));
+        rc = CLI_EXIT_ERROR;
+    } else {
+        rc = cli_check_inputs(&ck, &o->files);
+    }
+    mp_diag_free(ck.scratch);
+    finish_sending(s);
+    return rc;
+}
+
+static int exit_status(sender *s, int checker_rc) {
+    if (interrupted)
+        return SEND_EXIT_INTERRUPTED;
+    send_counts c;
+    send_tally_get(&s->tally, &c);
+    int rc = checker_rc;
+    if (c.outcomes[SEND_ACCEPTED] != c.batches && rc < CLI_EXIT_INVALID)
+        rc = CLI_EXIT_INVALID;
+    return rc;
+}
+
+/* Sends with the options checked and the secret resolved. */
+static int send_all(const send_options *o, const char *secret) {
+    sender s;
+    mp_client *client = NULL;
+    if (sender_init(&s, o) != 0 || new_client(&s, o, secret, &client) != 0) {
+        if (s.tally_ready)
+            send_tally_finish(&s.tally);
+        sender_free(&s);
+        return CLI_EXIT_ERROR;
+    }
+    int64_t start_ms = send_now_ms();
+    int tty = isatty(STDERR_FILENO);
+    send_progress progress = {
+        .tally = !o->no_progress && (tty || o->progress) ? &s.tally : NULL,
+        .tty = tty,
+        .total_bytes = total_input_bytes(&o->files),
+        .start_ms = start_ms,
+    };
+    int rc = CLI_EXIT_ERROR;
+    if (start(&s, o, client, &progress) == 0)
+        rc = run(&s, o);
+    close_uploader(&s, 0); /* when start() failed half-way */
+    send_progress_stop(&progress);
+    send_tally_drain(&s.tally, stdout);
+    fflush(stdout);
+    print_hints(&s);
+    print_summary(&s, send_now_ms() - start_ms);
+    rc = exit_status(&s, rc);
+    int err = send_tally_finish(&s.tally);
+    if (err) {
+        cli_error(SEND_CMD, "%s: %s", o->report, strerror(err));
+        if (rc != SEND_EXIT_INTERRUPTED)
+            rc = CLI_EXIT_ERROR;
+    }
+    mp_client_free(client);
+    sender_free(&s);
+    return rc;
 }
 
 int cmd_send(int argc, char **argv) {
-    const char *url = NULL, *pod_name = NULL, *key = NULL, *secret = NULL;
-    int bulk = 0, historical = 0, no_progress = 0, quiet = 0;
-    int64_t concurrency = 4, timeout_ms = 0, max_attempts = 0;
-    cli_args files = {0};
+    send_options o = {.concurrency = 4};
     const cli_opt opts[] = {
-        {CLI_OPT_STRING, "url", 0, "BASE", &url,
-         "base URL including /v2, e.g. http://127.0.0.1:8080/v2"},
-        {CLI_OPT_STRING, "pod", 0, "POD", &pod_name, "US1, US2, EU1, AU1 or auto (default)"},
-        {CLI_OPT_STRING, "key", 0, "KEY", &key, "API key (default: $MPARTICLE_API_KEY)"},
-        {CLI_OPT_STRING, "secret", 0, "SECRET", &secret,
-         "API secret (default: $MPARTICLE_API_SECRET)"},
-        {CLI_OPT_FLAG, "bulk", 0, NULL, &bulk, "pack batches into /v2/bulkevents requests"},
-        {CLI_OPT_FLAG, "historical", 0, NULL, &historical,
+        {CLI_OPT_STRING, "url", 0, "BASE", &o.url,
+         "base URL including /v2, e.g. http://127.0.0.1:8080/v2 (no query string)"},
+        {CLI_OPT_STRING, "pod", 0, "POD", &o.pod_name, "US1, US2, EU1, AU1 or auto (default)"},
+        {CLI_OPT_STRING, "key", 0, "KEY", &o.key, "API key (default: $MPARTICLE_API_KEY)"},
+        {CLI_OPT_STRING, "secret", 0, "SECRET", &o.secret,
+         "API secret (default: $MPARTICLE_API_SECRET; visible in `ps`: prefer those)"},
+        {CLI_OPT_STRING, "secret-file", 0, "FILE", &o.secret_file,
+         "read the API secret from FILE (one line)"},
+        {CLI_OPT_FLAG, "bulk", 0, NULL, &o.bulk, "pack batches into /v2/bulkevents requests"},
+        {CLI_OPT_FLAG, "historical", 0, NULL, &o.historical,
          "send to /v2/bulkevents/historical (implies --bulk; events must be >= 72 h old)"},
-        {CLI_OPT_INT64, "concurrency", 'c', "N", &concurrency, "requests in flight (default 4)"},
-        {CLI_OPT_INT64, "timeout-ms", 0, "MS", &timeout_ms,
+        {CLI_OPT_INT64, "concurrency", 'c', "N", &o.concurrency,
+         "requests in flight, 1 to 64 (default 4)"},
+        {CLI_OPT_INT64, "timeout-ms", 0, "MS", &o.timeout_ms,
          "timeout of one attempt (default 30000)"},
-        {CLI_OPT_INT64, "max-attempts", 0, "N", &max_attempts,
-         "attempts per request, the first included (default 5; 1 = no retries)"},
-        {CLI_OPT_FLAG, "no-progress", 0, NULL, &no_progress, "no progress line on a terminal"},
-        {CLI_OPT_FLAG, "quiet", 'q', NULL, &quiet, "do not print warnings"},
-        {CLI_OPT_ARGS, "[FILE...]", 0, "FILE", &files,
+        {CLI_OPT_INT64, "max-attempts", 0, "N", &o.max_attempts,
+         "attempts per batch, the first included (default 0: retry for up to 5 minutes)"},
+        {CLI_OPT_STRING, "ids", 0, "MODE", &o.ids,
+         "source_request_id of batches without one: content (default) or random"},
+        {CLI_OPT_STRING, "report", 0, "FILE", &o.report,
+         "write one JSON line per input batch to FILE"},
+        {CLI_OPT_FLAG, "progress", 0, NULL, &o.progress,
+         "show progress even when standard error is not a terminal"},
+        {CLI_OPT_FLAG, "no-progress", 0, NULL, &o.no_progress, "show no progress"},
+        {CLI_OPT_FLAG, "quiet", 'q', NULL, &o.quiet, "do not print warnings"},
+        {CLI_OPT_ARGS, "[FILE...]", 0, "FILE", &o.files,
          "a batch, a JSON array of batches, or NDJSON; \"-\": standard input"},
     };
-    const cli_spec spec = {"send", description, opts, sizeof opts / sizeof opts[0]};
+    const cli_spec spec = {SEND_CMD, description, opts, sizeof opts / sizeof opts[0]};
     int rc = cli_parse(&spec, argc, argv);
     if (rc != CLI_PARSED)
         return rc;
-    mp_pod pod = MP_POD_AUTO;
-    if (url && pod_name) {
-        cli_error("send", "give --url or --pod, not both");
+    if (check_options(&o) != 0)
         return CLI_EXIT_ERROR;
-    }
-    if (pod_name && parse_pod(pod_name, &pod) != 0) {
-        cli_error("send", "unknown pod '%s' (US1, US2, EU1, AU1 or auto)", pod_name);
+    char *secret = o.secret_file ? send_read_secret_file(o.secret_file) : NULL;
+    if (o.secret_file && !secret)
         return CLI_EXIT_ERROR;
-    }
-    if (concurrency < 1 || concurrency > MAX_CONCURRENCY) {
-        cli_error("send", "--concurrency must be between 1 and %d", MAX_CONCURRENCY);
-        return CLI_EXIT_ERROR;
-    }
-    if (timeout_ms < 0 || timeout_ms > INT32_MAX) {
-        cli_error("send", "--timeout-ms must be between 1 and %d", INT32_MAX);
-        return CLI_EXIT_ERROR;
-    }
-    if (max_attempts < 0 || max_attempts > 100) {
-        cli_error("send", "--max-attempts must be between 1 and 100");
-        return CLI_EXIT_ERROR;
-    }
-
-    mp_client_options co = {.api_key = key, .api_secret = secret, .pod = pod, .base_url = url,
-                            .timeout_ms = (long)timeout_ms, .max_attempts = (int)max_attempts,
-                            /* Validated per batch below, so one bad batch never sinks a bulk request. */
-                            .skip_validation = 1};
-    sender s = {.bulk = bulk, .historical = historical, .concurrency = (int)concurrency,
-                .progress = !no_progress && isatty(STDERR_FILENO)};
-    mp_diag *cdiag = mp_diag_new();
-    mp_error err = cdiag ? mp_client_new(&co, &s.client, cdiag) : MP_ERR_NOMEM;
-    if (err != MP_OK) {
-        print_client_problems(cdiag);
-        if (!mp_diag_count(cdiag))
-            cli_error("send", "%s", mp_strerror(err));
-        mp_diag_free(cdiag);
-        return CLI_EXIT_ERROR;
-    }
-    mp_diag_free(cdiag);
-    pthread_mutex_init(&s.lock, NULL);
-
-    mp_validate_options vopts = {.historical = historical};
-    cli_checker ck = {
-        .command = "send",
-        .problems = stdout,
-        .quiet = quiet,
-        .validate = &vopts,
-        .on_batch = collect_batch,
-        .on_input_done = send_input,
-        .ctx = &s,
-        .scratch = mp_diag_new(),
-    };
-    if (!ck.scratch) {
-        cli_error("send", "%s", mp_strerror(MP_ERR_NOMEM));
-        rc = CLI_EXIT_ERROR;
-    } else {
-        rc = cli_check_inputs(&ck, &files);
-    }
-    fprintf(stderr,
-            "mparticle send: %zu batches (%zu events) to %s: %zu accepted, %zu not delivered, "
-            "%zu requests\n",
-            s.total_batches, s.total_events, mp_client_base_url(s.client), s.accepted, s.failed,
-            s.requests);
-    mp_diag_free(ck.scratch);
-    pthread_mutex_destroy(&s.lock);
-    free(s.batches);
-    free(s.indexes);
-    mp_client_free(s.client);
+    rc = send_all(&o, secret ? secret : o.secret);
+    free(secret);
     return rc;
 }
