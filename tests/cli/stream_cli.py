@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""`mparticle validate` and `normalize` stream their input.
+
+Usage: stream_cli.py PATH/TO/mparticle PATH/TO/peak_rss PATH/TO/batches.ndjson
+
+1. Peak memory does not follow the input's size: each command runs on N
+   copies of the batches and on 10 N copies, and the peak RSS of the two
+   runs (measured by the peak_rss helper, getrusage of its child) must be within a few MB
+   of each other. Holding the input whole costs several times its size.
+2. normalize writes as it reads: fed through a pipe, its first output line
+   arrives while the pipe is still open.
+"""
+import os
+import select
+import subprocess
+import sys
+import tempfile
+
+TOLERANCE_KB = 4 * 1024  # "within a few MB"
+SMALL_COPIES = 700       # about 5 MB of the CLI tests' W1 lines
+LARGE_COPIES = 10 * SMALL_COPIES
+
+
+def fail(msg):
+    print("FAIL: " + msg, file=sys.stderr)
+    sys.exit(1)
+
+
+def peak_rss_kb(helper, argv, stdout):
+    """Runs argv under the peak_rss helper; returns its peak RSS in KiB."""
+    proc = subprocess.run([helper] + argv, stdout=stdout, stderr=subprocess.PIPE)
+    err = proc.stderr.decode(errors="replace")
+    if proc.returncode != 0:
+        fail(f"{' '.join(argv)} exited {proc.returncode}: {err}")
+    for line in err.splitlines():
+        if line.startswith("peak_rss_kb "):
+            return int(line.split()[1])
+    fail(f"no peak_rss_kb line in: {err}")
+
+
+def check_memory(cli, helper, lines, tmp):
+    small = os.path.join(tmp, "small.ndjson")
+    large = os.path.join(tmp, "large.ndjson")
+    with open(small, "wb") as f:
+        f.write(lines * SMALL_COPIES)
+    with open(large, "wb") as f:
+        f.write(lines * LARGE_COPIES)
+    for cmd in (["validate", "--quiet", "--now", "1700000001000"], ["normalize", "--quiet"]):
+        with open(os.devnull, "wb") as null:
+            a = peak_rss_kb(helper, [cli] + cmd + [small], null)
+            b = peak_rss_kb(helper, [cli] + cmd + [large], null)
+        size = os.path.getsize(large) // 1024
+        print(f"{cmd[0]}: peak RSS {a} KiB on {os.path.getsize(small) // 1024} KiB, "
+              f"{b} KiB on {size} KiB")
+        if b - a > TOLERANCE_KB:
+            fail(f"{cmd[0]}: peak RSS grew from {a} to {b} KiB with 10 times the input")
+
+
+def check_output_before_input_ends(cli, lines):
+    first = lines.split(b"\n", 1)[0] + b"\n"
+    proc = subprocess.Popen([cli, "normalize"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    # Two batches and the start of a third: the first two can be decoded
+    # (a record ends where the next line starting with '{' begins).
+    proc.stdin.write(first + first + b'{"environment":')
+    proc.stdin.flush()
+    ready, _, _ = select.select([proc.stdout], [], [], 30)
+    if not ready:
+        proc.kill()
+        fail("normalize wrote nothing while its input was open")
+    out = proc.stdout.readline()
+    if not out.startswith(b"{"):
+        proc.kill()
+        fail(f"normalize's first line is {out!r}")
+    proc.stdin.write(b'"production"}\n')
+    proc.stdin.close()
+    rest = proc.stdout.read()
+    proc.wait()
+    err = proc.stderr.read()
+    count = (out + rest).count(b"\n")
+    if proc.returncode != 0 or count != 3:
+        fail(f"normalize exited {proc.returncode} with {count} lines: {err!r}")
+
+
+def main():
+    cli, helper, batches = sys.argv[1], sys.argv[2], sys.argv[3]
+    with open(batches, "rb") as f:
+        lines = f.read()
+    if not lines.endswith(b"\n"):
+        lines += b"\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        check_memory(cli, helper, lines, tmp)
+    check_output_before_input_ends(cli, lines)
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
