@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs the codec benchmarks on workload W1 and prints the figures that
-# docs/benchmarks.md reports. Usage: bench/run.sh [batches] [runs]
+# Runs the codec, upload and uploader benchmarks on workload W1 and prints the
+# figures that docs/benchmarks.md reports. Usage: bench/run.sh [batches] [runs]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 batches=${1:-10000}
@@ -55,3 +55,10 @@ if command -v wrk >/dev/null; then
 fi
 "$out/bench/bench_upload" "$w1" "$url/v2" 3
 kill -TERM "$serve_pid"; wait "$serve_pid" || true; serve_pid=
+
+echo
+echo "## asynchronous uploader on W1 (bench_uploader; its own in-process mparticle serve)"
+# After the synchronous client's figures above, in the same run; bench_uploader
+# measures the synchronous client again against its own server for the ratio.
+cmake --build "$out" -j"$(nproc)" --target bench_uploader >/dev/null
+"$out/bench/bench_uploader" "$w1" 3
