@@ -74,8 +74,24 @@ typedef enum mp_delivery_outcome {
     /** Not delivered: closed before it could be, or the last attempt failed with a non-retriable transport error; see reason. */
     MP_DELIVERY_UNDELIVERED = 2,
     /** Not delivered within delivery_timeout_ms of its enqueue; see reason and status of the last attempt. */
-    MP_DELIVERY_EXPIRED = 3
+    MP_DELIVERY_EXPIRED = 3,
+    /**
+     * Not delivered before close(), and kept in the spool (spool_dir): the
+     * next uploader opened on that spool sends it with the same
+     * source_request_id and reports it again (with `recovered` set).
+     */
+    MP_DELIVERY_SPOOLED = 4
 } mp_delivery_outcome;
+
+/** What "enqueue returned MP_OK" promises about a batch in the spool (docs/spool.md). */
+typedef enum mp_spool_durability {
+    /** The batch is written to the operating system before enqueue returns: it survives a
+     *  crash or kill of the process, not a power cut or an OS crash. The default. */
+    MP_SPOOL_PROCESS_CRASH = 0,
+    /** The batch is on the storage device (fdatasync, shared by every enqueue waiting at the
+     *  time) before enqueue returns: it survives a power cut too. */
+    MP_SPOOL_POWER_LOSS = 1
+} mp_spool_durability;
 
 /**
  * A delivery report: what became of one enqueued batch. Allocated and owned
@@ -109,8 +125,10 @@ typedef struct mp_delivery_report {
     size_t error_count;
     /** One line saying why it was not accepted ("" when accepted). Never NULL. */
     const char *reason;
-    /** Milliseconds from enqueue to this report. */
+    /** Milliseconds from enqueue (or from its recovery) to this report. */
     int64_t latency_ms;
+    /** 1 when the batch was recovered from the spool, enqueued by an earlier process (tag is then NULL). */
+    int recovered;
 } mp_delivery_report;
 
 /**
@@ -187,6 +205,19 @@ typedef struct mp_uploader_options {
     /** Delivery reports; NULL = none (stats still count every outcome). */
     mp_report_fn on_report;
     void *report_ctx;
+    /**
+     * A directory (created 0700 if missing) where every batch is written at
+     * enqueue and removed when its report is final, so that a crash, a kill
+     * or a power cut loses nothing enqueue accepted; on creation, the
+     * uploader sends again, with their original ids, the batches an earlier
+     * process left there. One process at a time. NULL = memory only.
+     * docs/spool.md says what is guaranteed and what it costs.
+     */
+    const char *spool_dir;
+    /** What enqueue's MP_OK promises with a spool; default MP_SPOOL_PROCESS_CRASH. */
+    mp_spool_durability spool_durability;
+    /** Disk bytes the spool may take; enqueue waits or fails as for a full queue. 0 = 1 GiB. */
+    uint64_t max_spool_bytes;
 } mp_uploader_options;
 
 /** Fills *opts with the defaults of `version` (MP_UPLOADER_OPTIONS_VERSION). MP_ERR_INVALID_ARGUMENT for an unknown version. */
@@ -196,8 +227,10 @@ MP_API mp_error mp_uploader_options_init(mp_uploader_options *opts, unsigned int
  * Creates an uploader that sends through `client` (borrowed: it must
  * outlive the uploader; synchronous calls on it share its rate-limit gate,
  * retry settings' backoff bounds and connections). opts NULL = defaults.
- * Starts the sending threads. MP_ERR_INVALID_ARGUMENT (diag says which
- * option), MP_ERR_NOMEM.
+ * With spool_dir, opens and recovers the spool first (stats say what it
+ * found). Starts the sending threads. MP_ERR_INVALID_ARGUMENT (diag says
+ * which option), MP_ERR_IO (the spool cannot be used: in use by another
+ * process, unreadable, a newer format; diag says which), MP_ERR_NOMEM.
  */
 MP_API mp_error mp_uploader_new(mp_client *client, const mp_uploader_options *opts,
                                 mp_uploader **out, mp_diag *diag);
@@ -215,7 +248,8 @@ MP_API mp_error mp_uploader_new(mp_client *client, const mp_uploader_options *op
  * MP_ERR_INVALID (validation), MP_ERR_LIMIT (the batch alone is over
  * 128 KB; a problem says so), an encoding error, MP_ERR_QUEUE_FULL,
  * MP_ERR_CLOSED (close() has begun), MP_ERR_FORKED, MP_ERR_NOMEM,
- * MP_ERR_INVALID_ARGUMENT. `tag` is returned in the report. diag may be
+ * MP_ERR_INVALID_ARGUMENT, MP_ERR_IO (the spool could not write it: disk
+ * full, I/O error; a problem names the file and the reason). `tag` is returned in the report. diag may be
  * NULL. Any thread.
  */
 MP_API mp_error mp_uploader_enqueue(mp_uploader *up, const mp_batch *batch, void *tag,
@@ -233,7 +267,9 @@ MP_API mp_error mp_uploader_flush(mp_uploader *up, long timeout_ms);
 /**
  * Stops accepting batches, delivers what it can within timeout_ms, then
  * reports every batch still queued or in flight as MP_DELIVERY_UNDELIVERED
- * ("closed before delivery"), stops the threads and frees the uploader.
+ * ("closed before delivery"), or MP_DELIVERY_SPOOLED with a spool (they
+ * stay on disk for the next uploader), stops the threads and frees the
+ * uploader.
  * Requests still in flight at the deadline are abandoned after at most one
  * more transport timeout: their batches are reported undelivered (they may
  * still have reached the API; their source_request_id makes a re-send
@@ -270,6 +306,11 @@ typedef struct mp_uploader_stats {
     uint64_t throttled;       /**< 429 answers */
     uint64_t merged;          /**< batches sent inside a batch merged with others */
     uint64_t queue_full;      /**< enqueues refused with MP_ERR_QUEUE_FULL */
+    uint64_t spooled;         /**< reports MP_DELIVERY_SPOOLED */
+    uint64_t recovered;       /**< batches found in the spool at creation, left by an earlier process */
+    uint64_t spool_corrupt_records; /**< damaged spool records (torn tail, bad checksum) skipped at recovery */
+    uint64_t spool_corrupt_bytes;   /**< their bytes */
+    uint64_t spool_bytes;     /**< the spool's size on disk now */
     /** Request latency (send to answer, ms) over the last 1024 requests: p50, p90, p99 and max; 0 before any. */
     double latency_p50_ms, latency_p90_ms, latency_p99_ms, latency_max_ms;
 } mp_uploader_stats;
@@ -277,7 +318,7 @@ typedef struct mp_uploader_stats {
 /** Fills *stats (whose version the caller sets). MP_ERR_INVALID_ARGUMENT, MP_ERR_FORKED. Any thread. */
 MP_API mp_error mp_uploader_stats_get(mp_uploader *up, mp_uploader_stats *stats);
 
-/** The outcome's name ("accepted", "rejected", "undelivered", "expired"). Never NULL. */
+/** The outcome's name ("accepted", "rejected", "undelivered", "expired", "spooled"). Never NULL. */
 MP_API const char *mp_delivery_outcome_name(mp_delivery_outcome outcome);
 
 #ifdef __cplusplus

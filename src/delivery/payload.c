@@ -284,6 +284,35 @@ mp_error mp__payload_new(const mp_batch *batch, const mp__payload_options *o, mp
     return err;
 }
 
+mp_error mp__payload_restore(const char *json, const char *id, const mp__payload_meta *m,
+                             mp__payload **out) {
+    *out = NULL;
+    if ((uint64_t)m->envelope_off + m->envelope_len > m->json_len ||
+        (uint64_t)m->events_off + m->events_len > m->json_len)
+        return MP_ERR_IO;
+    mp__payload *p = malloc(sizeof *p + m->json_len + 1 + m->id_len + 1);
+    if (!p)
+        return MP_ERR_NOMEM;
+    char *j = (char *)(p + 1);
+    char *i = j + m->json_len + 1;
+    memcpy(j, json, m->json_len);
+    j[m->json_len] = '\0';
+    memcpy(i, id, m->id_len);
+    i[m->id_len] = '\0';
+    p->json = j;
+    p->len = m->json_len;
+    p->id = i;
+    p->envelope_off = m->envelope_off;
+    p->envelope_len = m->envelope_len;
+    p->events_off = m->events_off;
+    p->events_len = m->events_len;
+    p->event_count = m->event_count;
+    p->envelope_hash = fnv1a(j + p->envelope_off, p->envelope_len);
+    p->mergeable = m->mergeable;
+    *out = p;
+    return MP_OK;
+}
+
 void mp__payload_free(mp__payload *p) {
     free(p);
 }

@@ -52,6 +52,20 @@ mp_error mp__payload_new(const mp_batch *batch, const mp__payload_options *o, mp
                          mp_diag *diag);
 void mp__payload_free(mp__payload *p);
 
+/* What a payload is besides its bytes, as the spool stores it. */
+typedef struct mp__payload_meta {
+    uint32_t json_len, id_len;
+    uint32_t envelope_off, envelope_len;
+    uint32_t events_off, events_len;
+    uint32_t event_count;
+    int mergeable;
+} mp__payload_meta;
+
+/* Rebuilds a payload from stored bytes (the spool's records). MP_ERR_IO
+ * when the offsets do not fit the JSON; MP_ERR_NOMEM. */
+mp_error mp__payload_restore(const char *json, const char *id, const mp__payload_meta *m,
+                             mp__payload **out);
+
 /* The envelopes of a and b are the same bytes. */
 int mp__payload_same_envelope(const mp__payload *a, const mp__payload *b);
 

@@ -51,6 +51,7 @@ static void call_back(mp_uploader *u, const mp__entry *head, const mp__entry *e,
         .error_count = rq && v->outcome != MP_DELIVERY_ACCEPTED ? rq->result.error_count : 0,
         .reason = v->reason,
         .latency_ms = now - e->enqueued_ms,
+        .recovered = e->recovered,
     };
     u->on_report(u->report_ctx, &r);
 }
@@ -69,6 +70,9 @@ static void count_outcome(mp_uploader_stats *st, mp_delivery_outcome o, uint64_t
     case MP_DELIVERY_EXPIRED:
         st->expired += n;
         break;
+    case MP_DELIVERY_SPOOLED:
+        st->spooled += n;
+        break;
     }
 }
 
@@ -80,6 +84,32 @@ static void settle(mp_uploader *u, const mp__entry *e) {
         if (e->seq <= w->upto && w->remaining > 0)
             w->remaining--;
     }
+}
+
+mp_delivery_outcome mp__closed_outcome(const mp_uploader *u) {
+    return u->spool ? MP_DELIVERY_SPOOLED : MP_DELIVERY_UNDELIVERED;
+}
+
+/* A final report removes the batches from the spool; a spooled one stays. */
+static void acknowledge(mp_uploader *u, mp__entry *const *groups, size_t ngroups,
+                        mp_delivery_outcome outcome) {
+    if (!u->spool || outcome == MP_DELIVERY_SPOOLED)
+        return;
+    uint64_t seqs[256];
+    size_t n = 0;
+    for (size_t g = 0; g < ngroups; g++) {
+        for (const mp__entry *e = groups[g]; e; e = e->next) {
+            if (!e->spool_seq)
+                continue;
+            seqs[n++] = e->spool_seq;
+            if (n == sizeof seqs / sizeof *seqs) {
+                mp__spool_ack(u->spool, seqs, n);
+                n = 0;
+            }
+        }
+    }
+    if (n)
+        mp__spool_ack(u->spool, seqs, n);
 }
 
 void mp__report_groups(mp_uploader *u, mp__entry *const *groups, size_t ngroups,
@@ -96,6 +126,9 @@ void mp__report_groups(mp_uploader *u, mp__entry *const *groups, size_t ngroups,
         mp__reporting = outer;
         pthread_mutex_unlock(&u->report_lock);
     }
+    /* Before the room it frees is counted: a producer waiting for spool
+     * space sees it once the lock below is released. */
+    acknowledge(u, groups, ngroups, v->outcome);
     pthread_mutex_lock(&u->lock);
     size_t n = 0;
     for (size_t g = 0; g < ngroups; g++) {

@@ -154,6 +154,8 @@ static mp__request *next_request(mp_uploader *u) {
     for (;;) {
         if (u->abandon)
             return NULL;
+        if (u->backlog)
+            mp__refill_from_spool(u);
         int64_t now = mp__monotonic_ms();
         size_t nexp = take_expired(u, now, expired, MP_MAX_BATCHES_PER_REQUEST);
         if (nexp) {
@@ -291,9 +293,10 @@ static void finish(mp_uploader *u, mp__request *rq, mp__verdict verdict) {
         snprintf(prefix, sizeof prefix, "not delivered within delivery_timeout_ms; last: ");
         break;
     case MP__VERDICT_RETRY: /* only when closing: abandoned */
-        v.outcome = MP_DELIVERY_UNDELIVERED;
-        snprintf(prefix, sizeof prefix,
-                 "closed before delivery (it may have reached the API); last: ");
+        v.outcome = mp__closed_outcome(u);
+        snprintf(prefix, sizeof prefix, "%s (it may have reached the API); last: ",
+                 u->spool ? "closed before delivery, kept in the spool"
+                          : "closed before delivery");
         break;
     }
     if (v.outcome != MP_DELIVERY_ACCEPTED) {

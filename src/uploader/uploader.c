@@ -15,6 +15,7 @@
 #define DEFAULT_LINGER_MS 100
 #define DEFAULT_IN_FLIGHT 4
 #define DEFAULT_DELIVERY_TIMEOUT_MS 300000
+#define DEFAULT_SPOOL_BYTES (1024ull * 1024 * 1024)
 #define NEVER INT64_MAX
 
 /* ------------------------------------------------------------------------ */
@@ -69,6 +70,11 @@ static mp_error check_options(const mp_uploader_options *o, mp_diag *diag) {
         return invalid(diag, "max_attempts", "must not be negative (0 = no limit)");
     if (o->delivery_timeout_ms < 0)
         return invalid(diag, "delivery_timeout_ms", "must not be negative (0 = 300000)");
+    if ((int)o->spool_durability < MP_SPOOL_PROCESS_CRASH ||
+        o->spool_durability > MP_SPOOL_POWER_LOSS)
+        return invalid(diag, "spool_durability", "is not an mp_spool_durability value");
+    if (o->spool_dir && !*o->spool_dir)
+        return invalid(diag, "spool_dir", "is empty (NULL = no spool)");
     return MP_OK;
 }
 
@@ -147,6 +153,26 @@ static void stop_threads(mp_uploader *u, int started) {
         pthread_join(u->threads[i], NULL);
 }
 
+static void report_left_over(mp_uploader *u);
+
+/* Opens and recovers the spool, and queues what fits of what it holds. */
+static mp_error open_spool(mp_uploader *u, const mp_uploader_options *o, mp_diag *diag) {
+    mp__spool_options so = {o->spool_dir, o->spool_durability == MP_SPOOL_POWER_LOSS,
+                            o->max_spool_bytes ? o->max_spool_bytes : DEFAULT_SPOOL_BYTES};
+    mp_error err = mp__spool_open(&so, &u->spool, diag);
+    if (err)
+        return err;
+    mp__spool_counts c = mp__spool_counts_get(u->spool);
+    u->stats.recovered = c.recovered;
+    u->stats.spool_corrupt_records = c.corrupt_records;
+    u->stats.spool_corrupt_bytes = c.corrupt_bytes;
+    u->backlog = c.recovered > 0;
+    pthread_mutex_lock(&u->lock);
+    mp__refill_from_spool(u);
+    pthread_mutex_unlock(&u->lock);
+    return MP_OK;
+}
+
 mp_error mp_uploader_new(mp_client *client, const mp_uploader_options *opts, mp_uploader **out,
                          mp_diag *diag) {
     static const mp_uploader_options defaults = MP_UPLOADER_OPTIONS_INIT;
@@ -170,9 +196,16 @@ mp_error mp_uploader_new(mp_client *client, const mp_uploader_options *opts, mp_
         free(u);
         return MP_ERR_NOMEM;
     }
+    if (o->spool_dir && (err = open_spool(u, o, diag)) != MP_OK) {
+        destroy_sync(u);
+        free(u);
+        return err;
+    }
     for (int i = 0; i < u->nthreads; i++) {
         if (pthread_create(&u->threads[i], NULL, mp__uploader_thread, u) != 0) {
             stop_threads(u, i);
+            report_left_over(u);
+            mp__spool_close(u->spool);
             destroy_sync(u);
             free(u);
             return MP_ERR_NOMEM;
@@ -185,8 +218,14 @@ mp_error mp_uploader_new(mp_client *client, const mp_uploader_options *opts, mp_
 /* ------------------------------------------------------------------------ */
 /* Enqueue                                                                  */
 
-static int has_room(const mp_uploader *u, size_t len) {
+/* Room in memory: batches and bytes queued. */
+static int has_memory_room(const mp_uploader *u, size_t len) {
     return u->outstanding < u->max_batches && u->outstanding_bytes + len <= u->max_bytes;
+}
+
+/* Room for a new batch: in memory, and on disk with a spool. */
+static int has_room(const mp_uploader *u, size_t len) {
+    return has_memory_room(u, len) && (!u->spool || mp__spool_has_room(u->spool, len));
 }
 
 /* Waits for room as enqueue_timeout_ms says. Under the lock; 0 when there is room. */
@@ -249,8 +288,7 @@ static void open_group(mp_uploader *u, mp__entry *e) {
     }
 }
 
-/* Queues e. Under the lock. */
-static void queue_entry(mp_uploader *u, mp__entry *e) {
+void mp__queue_reserved(mp_uploader *u, mp__entry *e) {
     int was_empty = !u->pending_head;
     mp__entry *g = u->merge && e->p->mergeable ? merge_target(u, e->p) : NULL;
     if (g)
@@ -258,12 +296,58 @@ static void queue_entry(mp_uploader *u, mp__entry *e) {
     else
         open_group(u, e);
     e->seq = ++u->next_seq;
-    u->outstanding++;
-    u->outstanding_bytes += e->p->len;
-    u->stats.enqueued++;
     /* Wake a sender only when there is something new for it to time. */
     if (was_empty || mp__request_full(u))
         pthread_cond_signal(&u->work);
+}
+
+static void reserve(mp_uploader *u, size_t len) {
+    u->outstanding++;
+    u->outstanding_bytes += len;
+}
+
+static void unreserve(mp_uploader *u, size_t len) {
+    u->outstanding--;
+    u->outstanding_bytes -= len;
+    pthread_cond_broadcast(&u->room);
+}
+
+void mp__refill_from_spool(mp_uploader *u) {
+    /* Recovered batches are on disk already: only memory counts. */
+    while (u->backlog && has_memory_room(u, MP_MAX_BATCH_BYTES)) {
+        mp__payload *p;
+        uint64_t seq;
+        int64_t t;
+        mp_error err = mp__spool_take_recovered(u->spool, &p, &seq, &t);
+        if (err == MP_ERR_LIMIT) {
+            u->backlog = 0;
+            return;
+        }
+        if (err == MP_ERR_IO) {
+            u->stats.spool_corrupt_records++;
+            continue;
+        }
+        mp__entry *e = err ? NULL : calloc(1, sizeof *e);
+        if (!e) {
+            mp__payload_free(p); /* NOMEM: it stays in the spool for a later start */
+            return;
+        }
+        e->p = p;
+        e->spool_seq = seq;
+        e->recovered = 1;
+        e->enqueued_ms = mp__monotonic_ms();
+        reserve(u, p->len);
+        mp__queue_reserved(u, e);
+    }
+}
+
+/* Writes the entry to the spool, its room being reserved; the lock is
+ * released meanwhile (a power-loss append waits for the device). */
+static mp_error spool_entry(mp_uploader *u, mp__entry *e, mp_diag *diag) {
+    pthread_mutex_unlock(&u->lock);
+    mp_error err = mp__spool_append(u->spool, e->p, &e->spool_seq, diag);
+    pthread_mutex_lock(&u->lock);
+    return err;
 }
 
 mp_error mp_uploader_enqueue(mp_uploader *u, const mp_batch *batch, void *tag, mp_diag *diag) {
@@ -300,8 +384,14 @@ mp_error mp_uploader_enqueue(mp_uploader *u, const mp_batch *batch, void *tag, m
     if (err == MP_ERR_QUEUE_FULL)
         u->stats.queue_full++;
     if (!err) {
+        reserve(u, p->len);
+        if (u->spool && (err = spool_entry(u, e, diag)) != MP_OK)
+            unreserve(u, p->len);
+    }
+    if (!err) {
         e->enqueued_ms = mp__monotonic_ms();
-        queue_entry(u, e);
+        u->stats.enqueued++;
+        mp__queue_reserved(u, e);
     }
     if (--u->producers == 0 && u->closing)
         pthread_cond_broadcast(&u->done);
@@ -345,10 +435,12 @@ mp_error mp_uploader_flush(mp_uploader *u, long timeout_ms) {
     return err;
 }
 
-/* Reports every group of a list (pending or retry) as undelivered at close. */
+/* Reports every group of a list (pending or retry) as undelivered, or
+ * kept in the spool, at close. */
 static void report_left_over(mp_uploader *u) {
-    static const char reason[] = "closed before delivery: close()'s deadline passed first";
-    mp__verdict_info v = {MP_DELIVERY_UNDELIVERED, MP_ERR_TIMEOUT, NULL, reason};
+    const char *reason = u->spool ? "closed before delivery: kept in the spool for the next start"
+                                  : "closed before delivery: close()'s deadline passed first";
+    mp__verdict_info v = {mp__closed_outcome(u), MP_ERR_TIMEOUT, NULL, reason};
     while (u->pending_head) {
         mp__entry *g = u->pending_head;
         u->pending_head = g->next_group;
@@ -399,6 +491,7 @@ mp_error mp_uploader_close(mp_uploader *u, long timeout_ms) {
     int late = drain(u, deadline_of(timeout_ms));
     stop_threads(u, u->nthreads);
     report_left_over(u); /* alone now: the threads are gone */
+    mp__spool_close(u->spool);
     destroy_sync(u);
     free(u);
     return late ? MP_ERR_TIMEOUT : MP_OK;
@@ -427,6 +520,8 @@ mp_error mp_uploader_stats_get(mp_uploader *u, mp_uploader_stats *stats) {
     mp_uploader_stats st = u->stats;
     st.queued = u->outstanding - st.in_flight;
     st.queued_bytes = u->outstanding_bytes - u->in_flight_bytes;
+    if (u->spool)
+        st.spool_bytes = mp__spool_counts_get(u->spool).disk_bytes;
     size_t n = u->latency_count < MP__LATENCY_RING ? u->latency_count : MP__LATENCY_RING;
     memcpy(lat, u->latency_ms, n * sizeof *lat);
     pthread_mutex_unlock(&u->lock);
@@ -455,6 +550,8 @@ const char *mp_delivery_outcome_name(mp_delivery_outcome outcome) {
         return "undelivered";
     case MP_DELIVERY_EXPIRED:
         return "expired";
+    case MP_DELIVERY_SPOOLED:
+        return "spooled";
     }
     return "unknown";
 }

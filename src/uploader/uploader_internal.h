@@ -26,6 +26,7 @@
 #include "client/client_internal.h"
 #include "common/uuid.h"
 #include "delivery/payload.h"
+#include "spool/spool.h"
 #include "mparticle/uploader.h"
 
 #define MP__UPLOADER_MAX_THREADS 64
@@ -41,6 +42,8 @@ struct mp__entry {
     void *tag;
     uint64_t seq;           /* enqueue order, for flush() */
     int64_t enqueued_ms;    /* monotonic */
+    uint64_t spool_seq;     /* its record in the spool; 0 without one */
+    int recovered;          /* from the spool, enqueued by an earlier process */
     /* Set on the first entry of a group (its head) only: */
     mp__entry *next_group;  /* in the pending list */
     mp__entry *last;        /* the group's last member (itself when alone) */
@@ -86,6 +89,8 @@ struct mp_uploader {
     int merge;
     mp__payload_options payload;
     mp__retry_policy policy;
+    mp__spool *spool;       /* NULL: memory only */
+    int backlog;            /* recovered batches are still on disk, waiting for room */
     mp_report_fn on_report;
     void *report_ctx;
     unsigned fork_generation; /* of the process that made it */
@@ -142,6 +147,13 @@ void mp__report_groups(mp_uploader *u, mp__entry *const *groups, size_t ngroups,
                        const mp__verdict_info *v);
 /* Frees a request (not its groups). */
 void mp__request_free(mp__request *rq);
+/* What close() leaves unsent becomes: kept in the spool, or undelivered. */
+mp_delivery_outcome mp__closed_outcome(const mp_uploader *u);
+/* Moves recovered batches from the spool into the queue while there is
+ * room. Under the lock. */
+void mp__refill_from_spool(mp_uploader *u);
+/* Queues an entry whose room is reserved (outstanding counts it already). Under the lock. */
+void mp__queue_reserved(mp_uploader *u, mp__entry *e);
 /* Removes a group head from the merge map, if it is there. Under the lock. */
 void mp__merge_forget(mp_uploader *u, mp__entry *head);
 
