@@ -54,8 +54,9 @@ struct mp__spool {
 
     pthread_mutex_t lock;
     pthread_cond_t synced;  /* a group commit finished */
-    segment **segs;         /* oldest first; the last one is written to */
+    segment **segs;         /* oldest first */
     size_t nsegs, cap;
+    int writing;            /* the last segment is ours to append to (recovered ones never are) */
     uint64_t next_seq;
     atomic_uint_fast64_t disk_bytes;
     int syncing;            /* a thread is in fdatasync() for everyone */
@@ -177,6 +178,7 @@ static mp_error add_segment(mp__spool *sp, uint64_t first_seq, mp_diag *diag) {
     seg->first_seq = first_seq;
     seg->size = seg->synced = MP__SPOOL_HEADER_SIZE;
     sp->segs[sp->nsegs++] = seg;
+    sp->writing = 1;
     atomic_fetch_add(&sp->disk_bytes, MP__SPOOL_HEADER_SIZE);
     return MP_OK;
 }
@@ -185,8 +187,13 @@ static segment *active(mp__spool *sp) {
     return sp->segs[sp->nsegs - 1];
 }
 
-/* Starts a new segment when the current one is full. Under the lock. */
+/* Makes sure there is a segment to append `len` bytes to: a new one when
+ * none is ours yet (the first write after opening, so that a spool on a
+ * full disk still opens and hands its batches back) or the current one is
+ * full. Under the lock. */
 static mp_error rotate_if_full(mp__spool *sp, size_t len, mp_diag *diag) {
+    if (!sp->writing)
+        return add_segment(sp, sp->next_seq, diag);
     segment *cur = active(sp);
     if (cur->size + len <= sp->segment_max || cur->size == MP__SPOOL_HEADER_SIZE)
         return MP_OK;
@@ -336,7 +343,8 @@ static void write_acks(mp__spool *sp, const uint64_t *seqs, size_t n) {
  * the lock. */
 static void delete_acked(mp__spool *sp, int all) {
     size_t gone = 0;
-    while (gone + (all ? 0 : 1) < sp->nsegs && sp->segs[gone]->live == 0) {
+    size_t keep = all || !sp->writing ? 0 : 1;
+    while (gone + keep < sp->nsegs && sp->segs[gone]->live == 0) {
         segment *seg = sp->segs[gone++];
         char name[NAME_DIGITS + 5];
         segment_name(seg->first_seq, name);
@@ -634,11 +642,10 @@ mp_error mp__spool_open(const mp__spool_options *o, mp__spool **out, mp_diag *di
     mp_error err = open_dir(sp, 1, diag);
     if (!err)
         err = take_lock(sp, diag);
+    /* Recovered segments are never appended to: the first write starts a
+     * new one (rotate_if_full). */
     if (!err)
         err = recover(sp, 1, diag);
-    /* Never append to a recovered segment: a new one starts clean. */
-    if (!err)
-        err = add_segment(sp, sp->next_seq, diag);
     if (!err)
         delete_acked(sp, 0);
     if (err) {
