@@ -13,5 +13,6 @@
 #include "mparticle/transport.h"
 #include "mparticle/client.h"
 #include "mparticle/uploader.h"
+#include "mparticle/spool.h"
 
 #endif /* MPARTICLE_H */
