@@ -267,19 +267,30 @@ static mp_error build(const mp_batch *batch, const mp__payload_options *o, mp_bu
     return MP_OK;
 }
 
+/* Whether the batch's JSON is over the API's 128 KB (for the error code
+ * of a batch that validation refused: encoded only then). */
+static int oversize(const mp_batch *batch, mp_buffer *s) {
+    mp_buffer_clear(s);
+    return mp__encode_batch_into(batch, s, NULL, -1) == MP_OK &&
+           mp_buffer_length(s) > MP_MAX_BATCH_BYTES;
+}
+
 mp_error mp__payload_new(const mp_batch *batch, const mp__payload_options *o, mp__payload **out,
                          mp_diag *diag) {
     *out = NULL;
     if (!batch)
         return MP_ERR_INVALID_ARGUMENT;
-    mp_error err = check(batch, o, diag);
-    if (err)
-        return err == MP_ERR_INVALID_ARGUMENT ? err : (err == MP_ERR_NOMEM ? err : MP_ERR_INVALID);
     int owned;
     mp_buffer *s = scratch_take(&owned);
     if (!s)
         return MP_ERR_NOMEM;
-    err = build(batch, o, s, out, diag);
+    mp_error err = check(batch, o, diag);
+    if (err == MP_ERR_INVALID && o->check_size && oversize(batch, s))
+        err = MP_ERR_LIMIT; /* validation said why; the code says which kind */
+    else if (err && err != MP_ERR_INVALID_ARGUMENT && err != MP_ERR_NOMEM)
+        err = MP_ERR_INVALID;
+    if (!err)
+        err = build(batch, o, s, out, diag);
     scratch_give(s, owned, mp_buffer_length(s));
     return err;
 }
