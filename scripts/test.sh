@@ -4,7 +4,7 @@
 #   2. clang with AddressSanitizer + UndefinedBehaviorSanitizer: the same tests
 #      plus a short libFuzzer run of every parser;
 #   3. clang with ThreadSanitizer: the tests of everything that runs threads
-#      (client, transport, serve, uploader).
+#      (client, transport, serve, uploader, spool).
 # Installs its own dependencies. Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,6 @@ run_config() {
 run_config build-test "" -DCMAKE_BUILD_TYPE=RelWithDebInfo
 CC=clang CXX=clang++ run_config build-asan "" -DCMAKE_BUILD_TYPE=Debug \
   -DMP_SANITIZE=address,undefined -DMP_BUILD_FUZZ=ON -DMP_BUILD_BENCH=OFF
-CC=clang CXX=clang++ run_config build-tsan "client|transport|serve|uploader" -DCMAKE_BUILD_TYPE=Debug \
+CC=clang CXX=clang++ run_config build-tsan "client|transport|serve|uploader|spool" -DCMAKE_BUILD_TYPE=Debug \
   -DMP_SANITIZE=thread -DMP_BUILD_BENCH=OFF -DMP_BUILD_EXAMPLES=OFF
 echo "=== all configurations passed"
