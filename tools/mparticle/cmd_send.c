@@ -52,8 +52,10 @@
 #define INTERRUPT_CLOSE_MS 5000
 /* The request count is read from the uploader at most this often while sending. */
 #define STATS_EVERY_MS 100
-/* A sending thread that saw a 401/403 waits at most this long for the main thread to close. */
+/* A sending thread that saw a 401/403 waits at most this long for the main thread to close, */
 #define AUTH_PAUSE_MS 2000
+/* and then this long, for close() to stop the other threads' sending first. */
+#define AUTH_CLOSE_GRACE_MS 50
 
 /* Set by the SIGINT/SIGTERM handler; read by the main thread only. */
 static volatile sig_atomic_t interrupted;
@@ -198,6 +200,10 @@ static void release_paused(sender *s) {
  * thread closes the uploader (AUTH_PAUSE_MS at most). Reports are made one
  * at a time, so the other sending threads stop at their next report: at
  * most one more request each goes out with credentials known to be wrong.
+ * The main thread says "closing" just before mp_uploader_close(), which
+ * then needs this thread back; the grace lets close() mark the uploader
+ * as closing first, so that the threads let go here send nothing more
+ * even when the main thread is slow to get there (a loaded machine).
  */
 static void pause_for_close(sender *s) {
     struct timespec until;
@@ -212,6 +218,8 @@ static void pause_for_close(sender *s) {
     while (!atomic_load(&s->closing) && pthread_cond_timedwait(&s->pause_cond, &s->pause_lock, &until) == 0)
         ;
     pthread_mutex_unlock(&s->pause_lock);
+    if (atomic_load(&s->closing))
+        nanosleep(&(struct timespec){0, AUTH_CLOSE_GRACE_MS * 1000000L}, NULL);
 }
 
 /* Reads the uploader's request count (it is not in the reports). */
@@ -434,6 +442,14 @@ static int on_invalid(cli_checker *ck, const mp_batch *batch, long index,
         snprintf(error, sizeof error, "invalid batch");
     settle_unsent(ctx, ck, batch, index, SEND_INVALID, error);
     return CLI_EXIT_INVALID;
+}
+
+/* cli_before_read_fn: the uploader's lines go out before a read may block on a pipe. */
+static int before_read(cli_checker *ck, void *ctx) {
+    (void)ck;
+    send_tally_drain(&((sender *)ctx)->tally, stdout);
+    fflush(stdout);
+    return CLI_EXIT_OK;
 }
 
 /* After the input: waits for every report, unless the run is stopped meanwhile. */
@@ -680,6 +696,7 @@ static int run(sender *s, const send_options *o) {
         .validate = &vopts,
         .on_batch = on_batch,
         .on_invalid = on_invalid,
+        .before_read = before_read,
         .stop = stop_hook,
         .ctx = s,
         .scratch = mp_diag_new(),
