@@ -215,8 +215,9 @@ static void pause_for_close(sender *s) {
         until.tv_nsec -= 1000000000L;
     }
     pthread_mutex_lock(&s->pause_lock);
-    while (!atomic_load(&s->closing) && pthread_cond_timedwait(&s->pause_cond, &s->pause_lock, &until) == 0)
-        ;
+    int waiting = 1;
+    while (!atomic_load(&s->closing) && waiting)
+        waiting = pthread_cond_timedwait(&s->pause_cond, &s->pause_lock, &until) == 0;
     pthread_mutex_unlock(&s->pause_lock);
     if (atomic_load(&s->closing))
         nanosleep(&(struct timespec){0, AUTH_CLOSE_GRACE_MS * 1000000L}, NULL);
@@ -274,7 +275,7 @@ static void describe_report(sender *s, const mp_delivery_report *r, send_outcome
     if (o == SEND_ACCEPTED)
         out[0] = '\0';
     else if (o == SEND_NOT_SENT && (atomic_load(&s->interrupted) || atomic_load(&s->auth_status)))
-        stop_reason(s, out, cap);
+        stop_reason(s, out, cap); /* says more than "closed before delivery" */
     else
         send_dest_redact(&s->dest, r->reason[0] ? r->reason : mp_strerror(r->error), out, cap);
 }
@@ -686,7 +687,8 @@ static int start(sender *s, const send_options *o, mp_client *client, send_progr
     return rc;
 }
 
-/* Reads every input into the uploader, then waits for the reports. Returns the checker's cli_exit. */
+/* Reads every input into the uploader, then waits for the reports.
+ * Returns the checker's cli_exit. */
 static int run(sender *s, const send_options *o) {
     mp_validate_options vopts = {.historical = o->historical};
     cli_checker ck = {

@@ -37,7 +37,12 @@ const char *send_outcome_name(send_outcome o) {
 /* The length of the well-formed UTF-8 sequence at s, or 0 if it is not one. */
 static size_t utf8_length(const unsigned char *s) {
     static const uint32_t min[5] = {0, 0, 0x80, 0x800, 0x10000};
-    size_t n = s[0] < 0x80 ? 1 : s[0] < 0xc0 ? 0 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : s[0] < 0xf5 ? 4 : 0;
+    size_t n = s[0] < 0x80   ? 1
+               : s[0] < 0xc2 ? 0 /* a continuation byte, or an overlong lead */
+               : s[0] < 0xe0 ? 2
+               : s[0] < 0xf0 ? 3
+               : s[0] < 0xf5 ? 4
+                             : 0;
     if (n <= 1)
         return n;
     uint32_t cp = s[0] & (0x7fu >> n);
