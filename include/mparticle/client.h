@@ -185,6 +185,15 @@ MP_API void mp_client_free(mp_client *client);
 MP_API const char *mp_client_base_url(const mp_client *client);
 
 /**
+ * Milliseconds until the client's rate-limit gate opens again, 0 when it is
+ * open. A 429 closes the gate for its Retry-After, capped at
+ * retry_after_max_ms (default 120 s): with a very large Retry-After every
+ * call fails with MP_ERR_RATE_LIMITED for that whole cap, and this says
+ * when sending can resume. NULL gives 0. Any thread.
+ */
+MP_API int64_t mp_client_gate_remaining_ms(const mp_client *client);
+
+/**
  * Uploads one batch to /v2/events.
  *
  * Validates it (unless skip_validation; problems go to diag and the call
@@ -194,15 +203,19 @@ MP_API const char *mp_client_base_url(const mp_client *client);
  * timeouts, 429 and 5xx with exponential backoff and full jitter, honouring
  * Retry-After, within max_attempts and retry_total_ms. The same bytes, and
  * so the same source_request_id, go out on every attempt, so the server
- * drops duplicates. Never retries 400, 401, 403 or other 4xx.
+ * drops duplicates. Never retries 400, 401, 403 or other 4xx, a status
+ * outside 100..599 (MP_ERR_PROTOCOL) or a certificate that failed
+ * verification (MP_ERR_TLS). A Retry-After of 0 or a date already past
+ * does not cancel the backoff.
  *
  * While a 429's Retry-After has not passed, calls on this client fail at
  * once with MP_ERR_RATE_LIMITED (outcome RETRIABLE, retry_after_ms = time
  * left) without sending.
  *
  * Returns MP_OK when accepted; otherwise the error of the last attempt
- * (MP_ERR_HTTP for a non-2xx status, MP_ERR_NETWORK, MP_ERR_TIMEOUT,
- * MP_ERR_RATE_LIMITED, MP_ERR_INVALID, …), with details in *result.
+ * (MP_ERR_HTTP for a non-2xx status, MP_ERR_PROTOCOL, MP_ERR_NETWORK,
+ * MP_ERR_TLS, MP_ERR_TIMEOUT, MP_ERR_RATE_LIMITED, MP_ERR_INVALID, …), with
+ * details in *result.
  * result and diag may be NULL. Any thread.
  */
 MP_API mp_error mp_client_upload(mp_client *client, const mp_batch *batch, mp_result *result,

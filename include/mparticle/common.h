@@ -45,13 +45,15 @@ typedef enum mp_error {
     MP_ERR_INVALID = 10,         /**< a batch breaks a rule of the API (see the diagnostics) */
     MP_ERR_IO = 11,              /**< reading or writing a file failed */
     MP_ERR_LIMIT = 12,           /**< an input is larger than a limit of the API or of the library */
-    MP_ERR_NETWORK = 13,         /**< no HTTP response: refused, reset, DNS or TLS failure */
+    MP_ERR_NETWORK = 13,         /**< no HTTP response: refused, reset, DNS or a TLS handshake failure */
     MP_ERR_TIMEOUT = 14,         /**< the exchange took longer than its timeout */
     MP_ERR_HTTP = 15,            /**< the server answered with a status that is not success */
     MP_ERR_RATE_LIMITED = 16,    /**< not sent: the client is waiting out a 429's Retry-After */
     MP_ERR_QUEUE_FULL = 17,      /**< the uploader's queue has no room (and waiting was not asked for, or timed out) */
     MP_ERR_CLOSED = 18,          /**< the uploader is closing and takes no more batches */
-    MP_ERR_FORKED = 19           /**< an object made by the parent process was used in a forked child */
+    MP_ERR_FORKED = 19,          /**< an object made by the parent process was used in a forked child */
+    MP_ERR_TLS = 20,             /**< the server's TLS certificate could not be verified; retrying will not help */
+    MP_ERR_PROTOCOL = 21         /**< the server's answer is not valid HTTP (a status outside 100..599) */
 } mp_error;
 
 /** One-line, static, English description of an error code. Never NULL. Any thread. */

@@ -147,6 +147,15 @@ static void take_response(mp_client *c, mp_result *r, const mp_http_response *re
     parse_api_errors(r);
 }
 
+static int64_t gate_remaining(const mp_client *c) {
+    int64_t left = mp__gate_until(&c->gate) - mp__monotonic_ms();
+    return left > 0 ? left : 0;
+}
+
+int64_t mp_client_gate_remaining_ms(const mp_client *c) {
+    return c ? gate_remaining(c) : 0;
+}
+
 static mp_error rate_limited(mp_result *r, int64_t wait) {
     r->error = MP_ERR_RATE_LIMITED;
     r->outcome = MP_OUTCOME_RETRIABLE;
@@ -179,13 +188,15 @@ mp_error mp__client_attempt(mp_client *c, mp_endpoint ep, const char *body, size
     }
     r->outcome = mp__outcome_of(err, r->status);
     r->error = err ? err : (r->outcome == MP_OUTCOME_ACCEPTED ? MP_OK : MP_ERR_HTTP);
+    if (err == MP_OK && (r->status < 100 || r->status > 599)) {
+        r->error = MP_ERR_PROTOCOL;
+        snprintf(r->transport_error, sizeof r->transport_error,
+                 "HTTP status %d is outside 100..599: the server is broken, not busy",
+                 r->status);
+    }
     return err;
 }
 
-static int64_t gate_remaining(const mp_client *c) {
-    int64_t left = mp__gate_until(&c->gate) - mp__monotonic_ms();
-    return left > 0 ? left : 0;
-}
 
 /* Sends body to the endpoint until the retry policy says stop, sleeping
  * until the time it names between attempts. */

@@ -31,8 +31,10 @@ static const error_desc error_descs[] = {
     {"MP_ERR_QUEUE_FULL", "the uploader's queue is full"},
     {"MP_ERR_CLOSED", "the uploader is closed"},
     {"MP_ERR_FORKED", "used in a forked child process; create a new one there"},
+    {"MP_ERR_TLS", "the server's TLS certificate could not be verified"},
+    {"MP_ERR_PROTOCOL", "the server's answer is not valid HTTP"},
 };
-_Static_assert(sizeof error_descs / sizeof error_descs[0] == MP_ERR_FORKED + 1,
+_Static_assert(sizeof error_descs / sizeof error_descs[0] == MP_ERR_PROTOCOL + 1,
                "every mp_error has a description");
 
 const char *mp_strerror(mp_error err) {

@@ -39,7 +39,8 @@ typedef enum mp__verdict {
     MP__VERDICT_GIVE_UP_DEADLINE  /* retriable, but the next try would start after the deadline */
 } mp__verdict;
 
-/* What an attempt's result means for the data (client.h's classification). */
+/* What an attempt's result means for the data (client.h's classification):
+ * a status outside 100..599 and MP_ERR_TLS are REJECTED, never retried. */
 mp_outcome mp__outcome_of(mp_error transport_error, int status);
 
 /* The delay before retry number `attempt` (1 = after the first attempt):
@@ -47,8 +48,9 @@ mp_outcome mp__outcome_of(mp_error transport_error, int status);
 int64_t mp__backoff_ms(const mp__retry_policy *p, int attempt, uint64_t random);
 
 /* The verdict on an attempt; for MP__VERDICT_RETRY, *retry_at_ms is when
- * (monotonic): the Retry-After (capped) when the server gave one, else the
- * backoff, and never before the gate opens. */
+ * (monotonic): the Retry-After (capped) when the server gave a positive one,
+ * else the backoff (Retry-After: 0 and past dates included), and never
+ * before the gate opens. */
 mp__verdict mp__retry_decide(const mp__retry_policy *p, const mp__attempt *a,
                              int64_t *retry_at_ms);
 

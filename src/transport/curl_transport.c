@@ -541,6 +541,23 @@ size_t mp__curl_transport_idle(void *user_data) {
 /* ------------------------------------------------------------------------ */
 /* send                                                                      */
 
+/* Failures of certificate verification: the same certificate will be
+ * refused on every retry, so they must not look like a passing network
+ * fault (a handshake cut short, CURLE_SSL_CONNECT_ERROR, still does). */
+static int is_tls_verification_failure(CURLcode rc) {
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION: /* also CURLE_SSL_CACERT since 7.62 */
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static mp_error classify(CURLcode rc, long status, const mp__curl_exchange *ex,
                          const char *curl_err, char *errbuf, size_t size) {
     if (ex->nomem || rc == CURLE_OUT_OF_MEMORY)
@@ -551,6 +568,14 @@ static mp_error classify(CURLcode rc, long status, const mp__curl_exchange *ex,
         return fail(errbuf, size, MP_ERR_NETWORK, "%s", "the response has no HTTP status");
     }
     put_line(errbuf, size, curl_err[0] ? curl_err : curl_easy_strerror(rc));
+    if (is_tls_verification_failure(rc)) {
+        char detail[CURL_ERROR_SIZE];
+        snprintf(detail, sizeof detail, "%s", curl_err[0] ? curl_err : curl_easy_strerror(rc));
+        return fail(errbuf, size, MP_ERR_TLS,
+                    "TLS: the server's certificate was not accepted (%s); give the CA that "
+                    "signed it (mp_curl_options.ca_bundle, mparticle send --cacert)",
+                    detail);
+    }
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT:
         return MP_ERR_TIMEOUT;

@@ -754,6 +754,103 @@ static void test_retry_after_as_http_date(void **state) {
     mock_free(m);
 }
 
+/* Retry-After: 0 and a date in the past say "now": they once gave five
+ * attempts in 60 ms. The backoff must still separate the attempts. */
+static void expect_backoff_despite(const char *retry_after) {
+    mock *m = mock_new();
+    m->fallback = (step){.status = 503, .headers = {retry_after}};
+    mp_client_options o = opts_for(m);
+    o.max_attempts = 4;
+    o.backoff_initial_ms = 200;
+    o.backoff_max_ms = 1000;
+    mp_client *c = client_new(&o);
+    mp_batch batch = test_batch();
+    mp_result r = {0};
+    int64_t t0 = mono_ms();
+    assert_int_equal(mp_client_upload(c, &batch, &r, NULL), MP_ERR_HTTP);
+    int64_t elapsed = mono_ms() - t0;
+    assert_int_equal(r.attempts, 4);
+    /* Three full-jitter waits in [0,200], [0,400], [0,800]: their sum is
+     * under 20 ms with a probability of about 2e-5. */
+    if (elapsed < 20)
+        fail_msg("%s: 4 attempts in %lld ms", retry_after, (long long)elapsed);
+    mp_result_clear(&r);
+    mp_client_free(c);
+    mock_free(m);
+}
+
+static void test_retry_after_zero_still_backs_off(void **state) {
+    (void)state;
+    expect_backoff_despite("Retry-After: 0");
+    expect_backoff_despite("Retry-After: Sun, 06 Nov 1994 08:49:37 GMT");
+}
+
+/* A status outside 100..599 is a protocol error, not a 5xx: not retried. */
+static void test_status_outside_http_not_retried(void **state) {
+    (void)state;
+    static const int statuses[] = {999, 600, 42};
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++) {
+        mock *m = mock_new();
+        m->fallback = (step){.status = statuses[i]};
+        mp_client *c = client_on(m);
+        mp_batch batch = test_batch();
+        mp_result r = {0};
+        assert_int_equal(mp_client_upload(c, &batch, &r, NULL), MP_ERR_PROTOCOL);
+        assert_int_equal(r.outcome, MP_OUTCOME_REJECTED);
+        assert_int_equal(r.status, statuses[i]);
+        assert_int_equal(r.attempts, 1);
+        assert_non_null(strstr(r.transport_error, "outside 100..599"));
+        mp_result_clear(&r);
+        mp_client_free(c);
+        mock_free(m);
+    }
+}
+
+/* A certificate that failed verification fails the same way every time. */
+static void test_tls_failure_not_retried(void **state) {
+    (void)state;
+    mock *m = mock_new();
+    m->fallback.fail = MP_ERR_TLS;
+    m->fallback.errtext = "TLS: the server's certificate was not accepted (self-signed)";
+    mp_client *c = client_on(m);
+    mp_batch batch = test_batch();
+    mp_result r = {0};
+    assert_int_equal(mp_client_upload(c, &batch, &r, NULL), MP_ERR_TLS);
+    assert_int_equal(r.outcome, MP_OUTCOME_REJECTED);
+    assert_int_equal(r.attempts, 1);
+    assert_int_equal(m->req_count, 1);
+    assert_string_equal(r.transport_error, m->fallback.errtext);
+    mp_result_clear(&r);
+    mp_client_free(c);
+    mock_free(m);
+}
+
+/* A huge Retry-After closes the gate for the whole cap (120 s by default);
+ * the caller can read when it reopens. */
+static void test_gate_remaining_visible(void **state) {
+    (void)state;
+    mock *m = mock_new();
+    SCRIPT(m, {.status = 429, .headers = {"Retry-After: 86400"}});
+    mp_client_options o = opts_for(m);
+    o.max_attempts = 1;
+    mp_client *c = client_new(&o);
+    assert_int_equal(mp_client_gate_remaining_ms(c), 0);
+    assert_int_equal(mp_client_gate_remaining_ms(NULL), 0);
+    mp_batch batch = test_batch();
+    mp_result r = {0};
+    assert_int_equal(mp_client_upload(c, &batch, &r, NULL), MP_ERR_HTTP);
+    assert_int_equal(r.retry_after_ms, 120000);
+    int64_t left = mp_client_gate_remaining_ms(c);
+    if (left <= 115000 || left > 120000)
+        fail_msg("gate reopens in %lld ms, not ~120000", (long long)left);
+    assert_int_equal(mp_client_upload(c, &batch, &r, NULL), MP_ERR_RATE_LIMITED);
+    assert_true(r.retry_after_ms <= left && r.retry_after_ms > 115000);
+    assert_int_equal(m->req_count, 1);
+    mp_result_clear(&r);
+    mp_client_free(c);
+    mock_free(m);
+}
+
 /* Only a 429 closes the gate: a 503's Retry-After is about that request. */
 static void test_503_retry_after_does_not_gate(void **state) {
     (void)state;
@@ -1690,6 +1787,10 @@ int main(void) {
         cmocka_unit_test(test_gate_opens_after_retry_after),
         cmocka_unit_test(test_retry_after_capped),
         cmocka_unit_test(test_retry_after_as_http_date),
+        cmocka_unit_test(test_retry_after_zero_still_backs_off),
+        cmocka_unit_test(test_status_outside_http_not_retried),
+        cmocka_unit_test(test_tls_failure_not_retried),
+        cmocka_unit_test(test_gate_remaining_visible),
         cmocka_unit_test(test_503_retry_after_does_not_gate),
         cmocka_unit_test(test_429_without_retry_after),
         cmocka_unit_test(test_attempts_bounded),

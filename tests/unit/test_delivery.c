@@ -157,6 +157,42 @@ static void test_policy_retry_after_and_gate(void **state) {
     assert_int_equal(at, 19000);
 }
 
+/* Retry-After: 0 (or an HTTP-date already past, which parses to 0) once
+ * made the next attempt start at once, five attempts in 60 ms: the
+ * backoff applies instead. */
+static void test_policy_retry_after_zero_backs_off(void **state) {
+    (void)state;
+    int64_t at;
+    for (int n = 1; n <= 4; n++) {
+        mp__attempt a = attempt(MP_OK, 503, n);
+        a.retry_after_ms = 0;
+        assert_int_equal(mp__retry_decide(&policy, &a, &at), MP__VERDICT_RETRY);
+        assert_int_equal(at, a.now_ms + mp__backoff_ms(&policy, n, a.random));
+        assert_true(at > a.now_ms); /* the seed 12345 gives a wait above 0 */
+    }
+}
+
+/* A status outside 100..599 is a broken server, and a certificate that
+ * failed verification fails the same way every time: neither is retried. */
+static void test_policy_protocol_and_tls_errors_final(void **state) {
+    (void)state;
+    int64_t at;
+    static const int bad[] = {0, 99, 600, 999, -1};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mp__attempt a = attempt(MP_OK, bad[i], 1);
+        if (mp__retry_decide(&policy, &a, &at) != MP__VERDICT_REJECTED)
+            fail_msg("status %d was not final", bad[i]);
+        assert_int_equal(mp__outcome_of(MP_OK, bad[i]), MP_OUTCOME_REJECTED);
+    }
+    mp__attempt a = attempt(MP_OK, 599, 1);
+    assert_int_equal(mp__retry_decide(&policy, &a, &at), MP__VERDICT_RETRY);
+    a = attempt(MP_ERR_TLS, 0, 1);
+    assert_int_equal(mp__retry_decide(&policy, &a, &at), MP__VERDICT_REJECTED);
+    assert_int_equal(mp__outcome_of(MP_ERR_TLS, 0), MP_OUTCOME_REJECTED);
+    a = attempt(MP_ERR_NETWORK, 0, 1);
+    assert_int_equal(mp__retry_decide(&policy, &a, &at), MP__VERDICT_RETRY);
+}
+
 static void test_backoff_bounds(void **state) {
     (void)state;
     /* Ceilings 100, 200, 400, 800, then 1000 for ever; every draw within [0, ceiling]. */
@@ -444,6 +480,8 @@ int main(void) {
         cmocka_unit_test(test_policy_classifies),
         cmocka_unit_test(test_policy_limits),
         cmocka_unit_test(test_policy_retry_after_and_gate),
+        cmocka_unit_test(test_policy_retry_after_zero_backs_off),
+        cmocka_unit_test(test_policy_protocol_and_tls_errors_final),
         cmocka_unit_test(test_backoff_bounds),
         cmocka_unit_test(test_rate_gate),
         cmocka_unit_test(test_packer_limits),
