@@ -78,7 +78,8 @@ int send_dest_parse(send_dest *d, const char *url) {
     if (url[keep]) {
         char *safe = copy_span(url, keep);
         send_dest tmp = {0};
-        if (safe && split_userinfo(&tmp, safe, sep + 3) == 0)
+        /* The authority of the copy, at the same offset as in url. */
+        if (safe && split_userinfo(&tmp, safe, safe + (sep + 3 - url)) == 0)
             cli_error(SEND_CMD,
                       "--url %s...: a query string or fragment is not allowed (it may hold a "
                       "token, and the client appends /events to the base URL); give the base "
