@@ -135,6 +135,33 @@ static mp_error type_error(dec *d, const mp__path *path, const char *expected,
     return mp__jr_skip(&d->r, v, &d->keys) ? STOP : MP_OK;
 }
 
+/* Integers up to 2^53 in magnitude are exact in a double; most numbers
+ * also have few digits. Only the rest pay for the decimal comparison. */
+static int surely_exact(const mp__jr_token *v) {
+    if (v->type == MP__JR_INT)
+        return v->i >= -(INT64_C(1) << 53) && v->i <= (INT64_C(1) << 53);
+    return v->end - v->start <= 15 && v->d != 0.0 && fabs(v->d) >= 1e-280 &&
+           fabs(v->d) <= 1e280;
+}
+
+/* A number about to be kept as the double x: if its value changes on the
+ * way ("1e-400" becomes 0, "12345678901234567890" loses its last digits),
+ * say so with the path. A warning: the batch is still sent, and the user
+ * decides whether that is acceptable. */
+static void warn_if_inexact(dec *d, const mp__jr_token *v, double x, const mp__path *path) {
+    if (surely_exact(v))
+        return;
+    const char *text = d->json + v->start;
+    size_t n = v->end - v->start;
+    char shown[40];
+    if (mp__number_kept_exactly(text, n, x, shown, sizeof shown))
+        return;
+    int cut = n > 40;
+    problem(d, MP_SEVERITY_WARNING, MP_ERR_RANGE, path,
+            "%.*s%s cannot be kept exactly as a double (64-bit IEEE 754); it becomes %s",
+            (int)(cut ? 40 : n), text, cut ? "..." : "", shown);
+}
+
 /* Writes s[0..n) into out for a message: quotes and backslashes escaped,
  * control bytes as \u00XX, cut (at a character boundary) with "..." when
  * long, so that a hostile 100 MB value makes a one-line message. */
@@ -327,6 +354,7 @@ static mp_error dec_value(dec *d, mp_value *out, const mp__jr_token *v, const mp
     case MP__JR_REAL:
         out->type = MP_VALUE_DOUBLE;
         out->u.number = v->d;
+        warn_if_inexact(d, v, v->d, path);
         return MP_OK;
     case MP__JR_TRUE:
     case MP__JR_FALSE:
@@ -819,11 +847,10 @@ static mp_error dec_scalar(dec *d, const mp__field *f, void *base, const mp__jr_
     }
     case MP__K_DOUBLE: {
         mp_opt_double *o = (mp_opt_double *)(void *)at;
-        if (t == MP__JR_REAL)
-            *o = MP_DOUBLE(v->d);
-        else if (t == MP__JR_INT)
-            *o = MP_DOUBLE((double)v->i);
-        else if (t == MP__JR_NULL)
+        if (t == MP__JR_REAL || t == MP__JR_INT) {
+            *o = MP_DOUBLE(t == MP__JR_REAL ? v->d : (double)v->i);
+            warn_if_inexact(d, v, o->value, path);
+        } else if (t == MP__JR_NULL)
             *o = MP_DOUBLE_NULL;
         else
             return type_error(d, path, "a number", v);

@@ -155,6 +155,13 @@ void mp__decoder_init_text(mp_decoder *dec, const char *text, size_t len, mp__ar
 /* Frees what init_text allocated (not the arena). */
 void mp__decoder_clear(mp_decoder *dec);
 
+/* 1 if the JSON number text[0..n) has the same value as x written back by
+ * the encoder (its shortest form), which goes into shown (NUL-terminated,
+ * cut to shown_cap) for messages; 0 if the value changed ("1e-400" -> "0",
+ * "12345678901234567890" -> "12345678901234567000"). number_exact.c. */
+int mp__number_kept_exactly(const char *text, size_t n, double x, char *shown,
+                            size_t shown_cap);
+
 /* Bytes the decoder holds (window buffer, batch arena, key set): a test
  * hook for "memory does not grow with the input". */
 size_t mp__decoder_footprint(const mp_decoder *dec);

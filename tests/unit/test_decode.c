@@ -888,12 +888,19 @@ static void test_numbers_out_of_range(void **state) {
     assert_int_equal(mp_document_batch(doc, 0)->origin_mpid.value, 1);
     mp_document_free(doc);
 
-    /* The same integers are fine doubles: Go, JavaScript and our encoder
-     * write 1e20 as 100000000000000000000. */
-    doc = decode_clean("{\"events\":[{\"data\":{\"lifetime_value_change\":"
-                       "100000000000000000000,\"custom_attributes\":{\"big\":"
-                       "-123456789012345678901234567890}},\"event_type\":\"session_start\"}]}",
-                       diag);
+    /* The same integers are doubles: Go, JavaScript and our encoder write
+     * 1e20 as 100000000000000000000, exactly. The 30-digit one loses digits,
+     * which a warning says (the batch is still good). */
+    assert_int_equal(decode("{\"events\":[{\"data\":{\"lifetime_value_change\":"
+                            "100000000000000000000,\"custom_attributes\":{\"big\":"
+                            "-123456789012345678901234567890}},\"event_type\":\"session_start\"}]}",
+                            &doc, diag),
+                     MP_OK);
+    assert_int_equal(mp_diag_count(diag), 1);
+    expect_problem(diag, 0, MP_SEVERITY_WARNING, "MP_ERR_RANGE", 0,
+                   "events[0].data.custom_attributes.big",
+                   "-123456789012345678901234567890 cannot be kept exactly as a double (64-bit "
+                   "IEEE 754); it becomes -1.2345678901234568e+29");
     const mp_event *ev = &mp_document_batch(doc, 0)->events.items[0];
     assert_true(ev->common.lifetime_value_change.value == 1e20);
     assert_int_equal(ev->common.custom_attributes.items[0].value.type, MP_VALUE_DOUBLE);
@@ -921,10 +928,58 @@ static void test_numbers_out_of_range(void **state) {
     assert_int_equal(mp_document_batch(doc, 0)->mpid.state, MP_ABSENT);
     mp_document_free(doc);
 
-    /* Tiny reals underflow to zero quietly, as strtod does. */
-    doc = decode_clean("{\"application_info\":{\"sideloaded_kits_count\":1e-400}}", diag);
+    /* Tiny reals underflow to zero, as strtod does, but not quietly. */
+    assert_int_equal(decode("{\"application_info\":{\"sideloaded_kits_count\":1e-400}}", &doc,
+                            diag),
+                     MP_OK);
+    assert_int_equal(mp_diag_count(diag), 1);
+    expect_problem(diag, 0, MP_SEVERITY_WARNING, "MP_ERR_RANGE", 0,
+                   "application_info.sideloaded_kits_count",
+                   "1e-400 cannot be kept exactly as a double (64-bit IEEE 754); it becomes 0");
+    assert_int_equal(mp_document_batch_ok(doc, 0), 1);
     assert_true(mp_document_batch(doc, 0)->application_info->sideloaded_kits_count.value == 0.0);
     mp_document_free(doc);
+}
+
+/* A number whose value changes on its way through a double gets a warning
+ * with its path; one that only changes its spelling (1.50, 1E2, 0.1, which
+ * the encoder writes back as the same decimal) does not. */
+static void test_inexact_numbers_warned(void **state) {
+    mp_diag *diag = *state;
+    mp_document *doc = decode_clean(
+        "{\"events\":[{\"event_type\":\"custom_event\",\"data\":{\"event_name\":\"e\","
+        "\"custom_event_type\":\"other\",\"custom_attributes\":{\"a\":1.50,\"b\":1E2,"
+        "\"c\":0.1,\"d\":-0.0,\"e\":1e-7,\"f\":1e21,\"g\":0.30000000000000004,"
+        "\"h\":9007199254740992.0,\"i\":5e-324,\"j\":1.7976931348623157e308,"
+        "\"k\":0.000000000000000000000000000000000000001}}}]}",
+        diag);
+    mp_document_free(doc);
+
+    static const struct {
+        const char *number, *becomes;
+    } cases[] = {
+        {"12345678901234567890", "12345678901234567000"},
+        {"9007199254740993", "9007199254740992"},
+        {"0.1000000000000000000001", "0.1"},
+        {"-2.5e-324", "-5e-324"},
+        {"1e-400", "0"},
+        {"-1e-400", "-0"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char json[256], message[200];
+        snprintf(json, sizeof json,
+                 "{\"events\":[{\"event_type\":\"commerce_event\",\"data\":"
+                 "{\"product_action\":{\"action\":\"purchase\",\"total_amount\":%s}}}]}",
+                 cases[i].number);
+        assert_int_equal(decode(json, &doc, diag), MP_OK);
+        snprintf(message, sizeof message,
+                 "%s cannot be kept exactly as a double (64-bit IEEE 754); it becomes %s",
+                 cases[i].number, cases[i].becomes);
+        assert_int_equal(mp_diag_count(diag), 1);
+        expect_problem(diag, 0, MP_SEVERITY_WARNING, "MP_ERR_RANGE", 0,
+                       "events[0].data.product_action.total_amount", message);
+        mp_document_free(doc);
+    }
 }
 
 /* "-0" is -0.0 for doubles (as our encoder writes it) and 0 for integers;
@@ -933,7 +988,7 @@ static void test_minus_zero(void **state) {
     mp_diag *diag = *state;
     mp_document *doc = decode_clean(
         "{\"events\":[{\"data\":{\"lifetime_value_change\":-0,\"active_time_on_site_ms\":0,"
-        "\"custom_attributes\":{\"z\":-0,\"f\":1.12345678901234567890123,\"s\":\"a:-0,\"}},"
+        "\"custom_attributes\":{\"z\":-0,\"f\":1.1234567890123457,\"s\":\"a:-0,\"}},"
         "\"event_type\":\"session_start\"}],\"ip\":\"[-0]\",\"mpid\" : -0}",
         diag);
     const mp_batch *b = mp_document_batch(doc, 0);
@@ -944,7 +999,7 @@ static void test_minus_zero(void **state) {
     const mp_attribute *a = ev->common.custom_attributes.items;
     assert_int_equal(a[0].value.type, MP_VALUE_DOUBLE);
     assert_true(signbit(a[0].value.u.number));
-    assert_true(a[1].value.u.number == 1.12345678901234567890123);
+    assert_true(a[1].value.u.number == 1.1234567890123457);
     assert_string_equal(a[2].value.u.string, "a:-0,");
     assert_string_equal(b->ip, "[-0]");
     assert_int_equal(b->mpid.state, MP_PRESENT);
@@ -1698,6 +1753,7 @@ int main(void) {
         cmocka_unit_test(test_event_tables_are_disjoint),
         cmocka_unit_test_setup_teardown(test_every_event_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_int64_extremes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_inexact_numbers_warned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_numbers_out_of_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_minus_zero, setup, teardown),
         cmocka_unit_test_setup_teardown(test_enum_errors, setup, teardown),
