@@ -185,7 +185,11 @@ typedef struct mp_uploader_options {
      * MP_DELIVERY_EXPIRED instead of being retried again. 0 = 300 000 ms.
      */
     int64_t delivery_timeout_ms;
-    /** Attempts per batch, the first included; 0 = unlimited within delivery_timeout_ms. */
+    /**
+     * Attempts per batch, the first included; 0 = unlimited within
+     * delivery_timeout_ms. Answers 429 do not count: the API is pacing the
+     * sender, and the batch waits rather than fails.
+     */
     int max_attempts;
     /**
      * 1 = merge waiting batches of one user: batches without their own

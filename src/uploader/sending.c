@@ -286,7 +286,8 @@ static void finish(mp_uploader *u, mp__request *rq, mp__verdict verdict) {
         break;
     case MP__VERDICT_GIVE_UP_ATTEMPTS:
         v.outcome = MP_DELIVERY_UNDELIVERED;
-        snprintf(prefix, sizeof prefix, "gave up after %d attempts; last: ", rq->attempts);
+        snprintf(prefix, sizeof prefix, "gave up after %d attempts; last: ",
+                 rq->attempts - rq->throttled);
         break;
     case MP__VERDICT_GIVE_UP_DEADLINE:
         v.outcome = MP_DELIVERY_EXPIRED;
@@ -352,10 +353,14 @@ static void send_once(mp_uploader *u, mp__request *rq, mp_http_response *resp) {
     err = mp__client_attempt(u->client, u->endpoint, mp_buffer_data(rq->body),
                              mp_buffer_length(rq->body), &rq->result, resp, cancelled, rq);
     int64_t now = mp__monotonic_ms();
+    /* A 429 is the API pacing us, not a failure: it does not use up one
+     * of max_attempts (delivery_timeout_ms still bounds the wait). */
+    if (err == MP_OK && rq->result.status == 429)
+        rq->throttled++;
     mp__attempt a = {err,
                      rq->result.status,
                      rq->result.retry_after_ms,
-                     rq->attempts,
+                     rq->attempts - rq->throttled,
                      now,
                      rq->deadline_ms,
                      mp__gate_until(&u->client->gate),

@@ -65,6 +65,7 @@ struct mp__request {
     size_t bytes;           /* the batches' encoded bytes, counted in queued_bytes until reported */
     mp_buffer *body;        /* built once, sent on every attempt */
     int attempts;
+    int throttled;          /* of those, answered 429 */
     int64_t deadline_ms;    /* of its oldest batch: no retry starts after it */
     int64_t retry_at_ms;
     mp_result result;       /* of the last attempt */

@@ -766,7 +766,7 @@ static int send_all(const send_options *o, const char *secret) {
 }
 
 int cmd_send(int argc, char **argv) {
-    send_options o = {.concurrency = 4};
+    send_options o = {.concurrency = 4, .max_attempts = 5};
     const cli_opt opts[] = {
         {CLI_OPT_STRING, "url", 0, "BASE", &o.url,
          "base URL including /v2, e.g. http://127.0.0.1:8080/v2 (no query string)"},
@@ -784,7 +784,8 @@ int cmd_send(int argc, char **argv) {
         {CLI_OPT_INT64, "timeout-ms", 0, "MS", &o.timeout_ms,
          "timeout of one attempt (default 30000)"},
         {CLI_OPT_INT64, "max-attempts", 0, "N", &o.max_attempts,
-         "attempts per batch, the first included (default 0: retry for up to 5 minutes)"},
+         "attempts per batch, the first included; 429s do not count (default 5; 0: retry for "
+         "up to 5 minutes)"},
         {CLI_OPT_STRING, "ids", 0, "MODE", &o.ids,
          "source_request_id of batches without one: content (default) or random"},
         {CLI_OPT_STRING, "report", 0, "FILE", &o.report,
