@@ -122,6 +122,13 @@ typedef struct sender {
     /* Input names, each kept once (reports arrive after the checker moved on). */
     char **inputs;
     size_t ninputs, cap_inputs;
+    /* --spool: how far earlier runs got, and what this one skips. */
+    const char *spool;
+    send_resume resume;
+    const char *resume_input; /* the input `skip` belongs to */
+    long skip;                /* its first batches, handed over by an earlier run */
+    uint64_t skipped;
+    uint64_t recovered;       /* batches an earlier run left in the spool */
 } sender;
 
 /* ------------------------------------------------------------------------ */
@@ -310,7 +317,9 @@ static void watch_status(sender *s, int status) {
 /* mp_report_fn. */
 static void on_report(void *ctx, const mp_delivery_report *r) {
     sender *s = ctx;
-    send_tag *tag = r->tag;
+    /* A batch an earlier run left in the spool: no input of this run. */
+    static const send_tag recovered = {"(spool)", -1, 0};
+    const send_tag *tag = r->tag ? r->tag : &recovered;
     send_outcome o = outcome_of(r);
     char error[512], problem[4096];
     describe_report(s, r, o, error, sizeof error);
@@ -321,7 +330,9 @@ static void on_report(void *ctx, const mp_delivery_report *r) {
                    o,          r->status,   r->attempts, error,
                    r->bytes};
     send_tally_add(&s->tally, &l, print ? problem : NULL);
-    free(tag);
+    if (!r->tag) /* this run's batches counted their events at enqueue */
+        send_tally_add_events(&s->tally, r->event_count);
+    free(r->tag);
     note_requests(s, atomic_load(&s->closing));
     watch_status(s, r->status);
 }
@@ -412,10 +423,34 @@ static int refused(sender *s, cli_checker *ck, const mp_batch *batch, long index
     return CLI_EXIT_INVALID;
 }
 
+/* With --spool: whether batch `index` of the current input was handed
+ * over by an earlier run (and so is delivered, or in the spool). */
+static int resumed_past(sender *s, cli_checker *ck, long index) {
+    if (!s->spool)
+        return 0;
+    if (s->resume_input != ck->file) {
+        s->resume_input = ck->file;
+        s->skip = send_resume_begin(&s->resume, ck->file);
+    }
+    if (index >= s->skip)
+        return 0;
+    s->skipped++;
+    return 1;
+}
+
+static void handed_over(sender *s, long index) {
+    int err = s->spool ? send_resume_done(&s->resume, index) : 0;
+    if (err)
+        cli_error(SEND_CMD, "%s: %s (a rerun will resend some batches; their ids make that "
+                  "harmless)", s->resume.path, strerror(err));
+}
+
 /* cli_batch_fn: hands a valid batch to the uploader. */
 static int on_batch(cli_checker *ck, const mp_batch *batch, long index, void *ctx) {
     sender *s = ctx;
     send_tally_drain(&s->tally, stdout);
+    if (resumed_past(s, ck, index))
+        return CLI_EXIT_OK;
     const char *input = intern_input(s, ck->file);
     send_tag *tag = input ? malloc(sizeof *tag) : NULL;
     if (!tag) {
@@ -426,6 +461,7 @@ static int on_batch(cli_checker *ck, const mp_batch *batch, long index, void *ct
     mp_error err = enqueue_waiting(s, batch, tag);
     if (err == MP_OK) {
         send_tally_add_events(&s->tally, batch->events.count);
+        handed_over(s, index);
         return CLI_EXIT_OK;
     }
     free(tag); /* no report will come */
@@ -435,6 +471,10 @@ static int on_batch(cli_checker *ck, const mp_batch *batch, long index, void *ct
 /* cli_invalid_fn: an invalid batch gets its report line too. */
 static int on_invalid(cli_checker *ck, const mp_batch *batch, long index,
                       const mp_problem *first_error, void *ctx) {
+    sender *s = ctx;
+    if (resumed_past(s, ck, index))
+        return CLI_EXIT_INVALID;
+    handed_over(s, index);
     char error[512];
     if (first_error)
         snprintf(error, sizeof error, "%s%s%s", first_error->path,
@@ -467,6 +507,9 @@ static void finish_sending(sender *s) {
     else /* flushed: nothing is left to wait for */
         close_uploader(s, err == MP_OK ? 0 : INTERRUPT_CLOSE_MS);
     send_tally_drain(&s->tally, stdout);
+    /* Everything counted was enqueued, so it is delivered or in the spool. */
+    if (s->spool && (err = send_resume_save(&s->resume)) != 0)
+        cli_error(SEND_CMD, "%s: %s", s->resume.path, strerror(err));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -512,8 +555,8 @@ static void print_summary(sender *s, int64_t elapsed_ms) {
 /* ------------------------------------------------------------------------ */
 
 typedef struct send_options {
-    const char *url, *pod_name, *key, *secret, *secret_file, *ids, *report;
-    int bulk, historical, progress, no_progress, quiet;
+    const char *url, *pod_name, *key, *secret, *secret_file, *ids, *report, *spool;
+    int bulk, historical, progress, no_progress, quiet, spool_sync;
     int64_t concurrency, timeout_ms, max_attempts;
     cli_args files;
     /* Derived. */
@@ -555,6 +598,10 @@ static int check_options(send_options *o) {
         why = "--max-attempts must be between 1 and 1000 (0 = no limit)";
     else if (o->ids && strcmp(o->ids, "content") != 0 && strcmp(o->ids, "random") != 0)
         why = "--ids must be content or random";
+    else if (o->spool_sync && !o->spool)
+        why = "--spool-sync goes with --spool";
+    else if (o->spool && o->ids && strcmp(o->ids, "random") == 0)
+        why = "--spool needs content ids: a resumed run must give a batch the id it had";
     if (why) {
         cli_error(SEND_CMD, "%s", why);
         return -1;
@@ -586,7 +633,7 @@ static void print_client_problems(sender *s, const mp_diag *diag, mp_error err) 
     for (size_t i = 0; i < mp_diag_count(diag); i++) {
         const mp_problem *p = mp_diag_get(diag, i);
         send_dest_redact(&s->dest, p->message, msg, sizeof msg);
-        cli_error(SEND_CMD, "%s: %s", p->path, msg);
+        cli_error(SEND_CMD, "%s%s%s", p->path, p->path[0] ? ": " : "", msg);
     }
     if (!mp_diag_count(diag))
         cli_error(SEND_CMD, "%s", mp_strerror(err));
@@ -626,11 +673,23 @@ static int new_uploader(sender *s, const send_options *o, mp_client *client) {
     uo.skip_validation = 1; /* the checker validated every batch, and printed its problems */
     uo.on_report = on_report;
     uo.report_ctx = s;
+    uo.spool_dir = o->spool;
+    uo.spool_durability = o->spool_sync ? MP_SPOOL_POWER_LOSS : MP_SPOOL_PROCESS_CRASH;
     s->endpoint = o->historical ? "/bulkevents/historical" : o->bulk ? "/bulkevents" : "/events";
     mp_error err = mp_uploader_new(client, &uo, &s->up, s->diag);
-    if (err != MP_OK)
+    if (err != MP_OK) {
         print_client_problems(s, s->diag, err);
-    return err == MP_OK ? 0 : -1;
+        return -1;
+    }
+    mp_uploader_stats st = MP_UPLOADER_STATS_INIT;
+    if (o->spool && mp_uploader_stats_get(s->up, &st) == MP_OK) {
+        s->recovered = st.recovered;
+        if (st.spool_corrupt_records)
+            cli_error(SEND_CMD, "spool %s: %" PRIu64 " damaged records (%" PRIu64
+                      " bytes) skipped", o->spool, st.spool_corrupt_records,
+                      st.spool_corrupt_bytes);
+    }
+    return 0;
 }
 
 static int sender_init(sender *s, const send_options *o) {
@@ -644,6 +703,12 @@ static int sender_init(sender *s, const send_options *o) {
     pthread_cond_init(&s->pause_cond, NULL);
     if (o->url && send_dest_parse(&s->dest, o->url) != 0)
         return -1;
+    s->spool = o->spool;
+    int rerr = o->spool ? send_resume_load(&s->resume, o->spool) : 0;
+    if (rerr) {
+        cli_error(SEND_CMD, "%s: %s", s->resume.path, strerror(rerr));
+        return -1;
+    }
     if (!(s->diag = mp_diag_new())) {
         cli_error(SEND_CMD, "%s", mp_strerror(MP_ERR_NOMEM));
         return -1;
@@ -663,6 +728,7 @@ static void sender_free(sender *s) {
     free(s->inputs);
     mp_diag_free(s->diag);
     send_dest_free(&s->dest);
+    send_resume_free(&s->resume);
     pthread_cond_destroy(&s->pause_cond);
     pthread_mutex_destroy(&s->pause_lock);
 }
@@ -715,6 +781,16 @@ static int run(sender *s, const send_options *o) {
     return rc;
 }
 
+/* What --spool changed: batches skipped, and those an earlier run left. */
+static void print_spool_summary(sender *s) {
+    if (!s->spool)
+        return;
+    fprintf(stderr,
+            "mparticle send: spool %s: %" PRIu64 " input batches skipped (handed over by an "
+            "earlier run), %" PRIu64 " recovered from it\n",
+            s->spool, s->skipped, s->recovered);
+}
+
 static int exit_status(sender *s, int checker_rc) {
     if (interrupted)
         return SEND_EXIT_INTERRUPTED;
@@ -753,6 +829,7 @@ static int send_all(const send_options *o, const char *secret) {
     fflush(stdout);
     print_hints(&s);
     print_summary(&s, send_now_ms() - start_ms);
+    print_spool_summary(&s);
     rc = exit_status(&s, rc);
     int err = send_tally_finish(&s.tally);
     if (err) {
@@ -790,6 +867,10 @@ int cmd_send(int argc, char **argv) {
          "source_request_id of batches without one: content (default) or random"},
         {CLI_OPT_STRING, "report", 0, "FILE", &o.report,
          "write one JSON line per input batch to FILE"},
+        {CLI_OPT_STRING, "spool", 0, "DIR", &o.spool,
+         "keep batches in DIR until delivered: a rerun of an interrupted send resumes"},
+        {CLI_OPT_FLAG, "spool-sync", 0, NULL, &o.spool_sync,
+         "with --spool: sync each batch to the disk (survives a power cut; slower)"},
         {CLI_OPT_FLAG, "progress", 0, NULL, &o.progress,
          "show progress even when standard error is not a terminal"},
         {CLI_OPT_FLAG, "no-progress", 0, NULL, &o.no_progress, "show no progress"},

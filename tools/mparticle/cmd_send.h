@@ -145,4 +145,35 @@ int send_progress_start(send_progress *p);
 /* Stops it and, on a terminal, clears the line. */
 void send_progress_stop(send_progress *p);
 
+/* ------------------------------------------------------------------------ */
+/* Resuming with --spool (cmd_send_resume.c)                                */
+/* ------------------------------------------------------------------------ */
+
+/* One input file and how many of its batches were handed to the uploader. */
+typedef struct send_resume_entry {
+    uint64_t dev, ino, size;
+    int64_t mtime_ns;
+    long done;
+} send_resume_entry;
+
+typedef struct send_resume {
+    char path[4096];          /* DIR/send-resume */
+    send_resume_entry *entries;
+    size_t count, cap;
+    long current;             /* the entry of the input being read, or -1 */
+    int unsaved;              /* batches counted since the last save */
+} send_resume;
+
+/* Reads DIR/send-resume (a missing file is an empty one). 0 or an errno. */
+int send_resume_load(send_resume *r, const char *dir);
+/* Starts an input: returns how many of its first batches an earlier run
+ * handed over (0 for a pipe, a new file, or a changed one). */
+long send_resume_begin(send_resume *r, const char *input);
+/* Batch `index` of the current input was handed over (or settled as
+ * invalid); saves every few hundred. 0 or an errno. */
+int send_resume_done(send_resume *r, long index);
+/* Writes the file (temporary file, then rename). 0 or an errno. */
+int send_resume_save(send_resume *r);
+void send_resume_free(send_resume *r);
+
 #endif /* MP_CLI_SEND_H */

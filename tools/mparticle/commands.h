@@ -16,6 +16,7 @@
     X(validate, "Check batches against the Events API's rules")                             \
     X(normalize, "Rewrite batches as compact JSON, one batch per line")                     \
     X(send, "Upload batches to the Events API")                                             \
+    X(spool, "Show what a send or uploader spool holds, or deliver it")                     \
     X(serve, "Run a local server that behaves like the Events API")                         \
     X(help, "Show the help of a command")
 
