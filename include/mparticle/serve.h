@@ -123,8 +123,13 @@ typedef struct mp_serve_options {
     /**
      * File to which every accepted batch is appended as one line, with the
      * bytes exactly as received (see docs/serve.md for line breaks inside a
-     * batch), flushed after each request. Opened in append mode and created
-     * if missing. NULL = no record. Not allowed with `sink`.
+     * batch), written before the request is answered. Opened in append mode
+     * and created if missing, readable by its owner only (0600). The lines
+     * of a request are written all or none: when they cannot be written (a
+     * full disk), the file is cut back to whole lines, the request gets 507
+     * so that the client sends it again, `on_error` is told and
+     * mp_serve_stats.unrecorded counts the batches. NULL = no record. Not
+     * allowed with `sink`.
      */
     const char *record_path;
     /** Answer 202 to every authenticated POST on a known path without reading the body as JSON (for benchmarks). */
@@ -146,7 +151,8 @@ typedef struct mp_serve_options {
 
     /** Threads answering requests (libmicrohttpd thread pool). 0 = 2. */
     unsigned threads;
-    /** Most connections open at once; more are refused at accept. 0 = 1024. */
+    /** Most connections open at once; more wait in the listen queue. 0 = 10000 (epoll has
+     *  no 1024 limit; the process's descriptor limit must allow it). */
     unsigned max_connections;
     /** Seconds a connection may stay idle (no bytes received or sent) before the server closes it. 0 = 10. */
     unsigned connection_timeout_s;
@@ -165,6 +171,31 @@ typedef struct mp_serve_options {
      */
     void (*log)(void *log_ctx, const char *message);
     void *log_ctx;
+
+    /**
+     * Largest record file in bytes: a request whose lines would take the
+     * file past it first renames it to RECORD.1 (replacing an older one)
+     * and starts a new file, so a long run holds at most about twice this.
+     * 0 = no limit.
+     */
+    size_t record_max_bytes;
+    /**
+     * Seconds a request may take, in total, to send its headers (counted
+     * from the connection's start, or from the end of the previous request
+     * on a keep-alive connection), and then its body. Past either, the
+     * connection is closed, however steadily bytes are trickling in (the
+     * idle timeout alone lets a client that sends one byte a second stay
+     * forever). 0 = 10 and 30.
+     */
+    unsigned header_timeout_s;
+    unsigned body_timeout_s;
+    /**
+     * Problems the operator must see whatever the verbosity: the record
+     * file cannot be written (and again when it can), once per change.
+     * Same rules as `log`. NULL = passed to `log`.
+     */
+    void (*on_error)(void *error_ctx, const char *message);
+    void *error_ctx;
 } mp_serve_options;
 
 /**
@@ -176,7 +207,7 @@ typedef struct mp_serve_stats {
     /** HTTP requests answered (or reset on purpose), on any path. */
     uint64_t requests;
     /** Batches in bodies of the route's shape (an object, or an array of them) that got past
-     *  the rate limiter: received = accepted + duplicates + rejected. */
+     *  the rate limiter: received = accepted + duplicates + rejected + unrecorded. */
     uint64_t received;
     /** Batches accepted and recorded for the first time. */
     uint64_t accepted;
@@ -194,6 +225,11 @@ typedef struct mp_serve_stats {
     uint64_t aborted;
     /** by_status[s]: requests answered with status s. */
     uint64_t by_status[MP_SERVE_STATUS_MAX];
+    /** Valid batches that could not be written to the record file (their request got 507 and
+     *  is not deduplicated, so a resend is recorded). */
+    uint64_t unrecorded;
+    /** Connections closed for taking longer than header_timeout_s or body_timeout_s. */
+    uint64_t deadline_closed;
 } mp_serve_stats;
 
 /**
@@ -243,6 +279,13 @@ MP_API void mp_serve_reset_stats(mp_server *server);
  * appended) if an entry is none of these, MP_ERR_NOMEM.
  */
 MP_API mp_error mp_serve_push_script(mp_server *server, const int *statuses, size_t n);
+
+/**
+ * Stops the server like mp_serve_stop() and then, with every request
+ * finished, copies the final counters into *stats (if not NULL): a summary
+ * read before stopping misses the requests that finish during shutdown.
+ */
+MP_API void mp_serve_stop_stats(mp_server *server, mp_serve_stats *stats);
 
 /**
  * Stops the server: closes the listening socket and every connection (a

@@ -123,6 +123,29 @@ static void evict_oldest(srv_dedup *d) {
     d->count--;
 }
 
+/* Whether key[0..len) with this hash is remembered. */
+static int find(const srv_dedup *d, const char *key, size_t len, uint64_t hash) {
+    for (size_t i = *bucket_of((srv_dedup *)d, hash); i; i = d->ring[i - 1].next) {
+        const entry *e = &d->ring[i - 1];
+        if (e->hash == hash && e->len == len && memcmp(e->key, key, len) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+int srv_dedup_contains(const srv_dedup *d, const char *api_key, const char *id) {
+    size_t klen = strlen(api_key), ilen = strlen(id);
+    size_t len = klen + 1 + ilen;
+    char *key = malloc(len);
+    if (!key)
+        return -1;
+    memcpy(key, api_key, klen + 1);
+    memcpy(key + klen + 1, id, ilen);
+    int found = find(d, key, len, fnv1a(key, len));
+    free(key);
+    return found;
+}
+
 int srv_dedup_add(srv_dedup *d, const char *api_key, const char *id) {
     size_t klen = strlen(api_key), ilen = strlen(id);
     size_t len = klen + 1 + ilen;
@@ -133,12 +156,9 @@ int srv_dedup_add(srv_dedup *d, const char *api_key, const char *id) {
     memcpy(key + klen + 1, id, ilen);
     uint64_t hash = fnv1a(key, len);
 
-    for (size_t i = *bucket_of(d, hash); i; i = d->ring[i - 1].next) {
-        const entry *e = &d->ring[i - 1];
-        if (e->hash == hash && e->len == len && memcmp(e->key, key, len) == 0) {
-            free(key);
-            return 1;
-        }
+    if (find(d, key, len, hash)) {
+        free(key);
+        return 1;
     }
     /* Make room: the byte budget first (an id bigger than the whole budget
      * is still kept, alone), then the count. */

@@ -22,6 +22,9 @@ void srv_dedup_free(srv_dedup *d);
  */
 int srv_dedup_add(srv_dedup *d, const char *api_key, const char *id);
 
+/* 1 if the pair is remembered, 0 if not, -1 when out of memory. */
+int srv_dedup_contains(const srv_dedup *d, const char *api_key, const char *id);
+
 /* Number of ids remembered. */
 size_t srv_dedup_count(const srv_dedup *d);
 

@@ -367,69 +367,110 @@ static int has_request_id(const mp_batch *b) {
     return b->source_request_id && !MP_IS_NULL(b->source_request_id);
 }
 
-/* Writes one batch as one line: the bytes as received, except that line
+/* Appends one batch as one line: the bytes as received, except that line
  * breaks (which JSON allows only as whitespace between tokens, never
  * inside a string) become spaces, so that the line count is the batch
  * count and the JSON means the same. */
-static void write_line(FILE *f, const char *p, size_t n) {
+static int append_line(mp_buffer *out, const char *p, size_t n) {
     while (n > 0) {
         size_t run = 0;
         while (run < n && p[run] != '\n' && p[run] != '\r')
             run++;
-        fwrite(p, 1, run, f);
-        if (run < n)
-            fputc(' ', f);
-        else
+        if (mp_buffer_append(out, p, run))
+            return -1;
+        if (run == n)
             break;
+        if (mp_buffer_append(out, " ", 1))
+            return -1;
         p += run + 1;
         n -= run + 1;
     }
-    fputc('\n', f);
+    return mp_buffer_append(out, "\n", 1) ? -1 : 0;
 }
 
-/* Deduplicates and records the accepted batches: fresh[i] says which of
- * the valid batches were never seen before (and so are recorded). */
+/* Whether batch i's id was already seen for this key: remembered from an
+ * earlier request, or on a fresh batch earlier in this one. */
+static int is_duplicate(mp_server *s, srv_conn *c, const mp_document *doc,
+                        const unsigned char *fresh, size_t i) {
+    const mp_batch *b = mp_document_batch(doc, i);
+    if (!has_request_id(b))
+        return 0;
+    for (size_t k = 0; k < i; k++) {
+        const mp_batch *e = mp_document_batch(doc, k);
+        if (fresh[k] && has_request_id(e) && strcmp(e->source_request_id, b->source_request_id) == 0)
+            return 1;
+    }
+    int seen = srv_dedup_contains(s->dedup, c->api_key, b->source_request_id);
+    if (seen < 0)
+        srv_log(s, "out of memory: batch %zu accepted without deduplication", i);
+    return seen == 1;
+}
+
+/* Writes the fresh batches to the record, all or none; says once when the
+ * record starts and stops failing. 0, or an errno value. */
+static int record_batches(mp_server *s, srv_conn *c, const unsigned char *fresh,
+                          const srv_span *spans, size_t count) {
+    mp_buffer *lines = mp_buffer_new(c->len + count);
+    int e = lines ? 0 : ENOMEM;
+    for (size_t i = 0; !e && i < count; i++)
+        if (fresh[i] && append_line(lines, c->body + spans[i].off, spans[i].len))
+            e = ENOMEM;
+    pthread_mutex_lock(&s->record_lock);
+    if (!e)
+        e = srv_record_append(&s->record, mp_buffer_data(lines), mp_buffer_length(lines));
+    if (e && !s->record_failing)
+        srv_error(s, "cannot write the record file %s: %s; answering 507 until it can be written",
+                  s->record.path, strerror(e));
+    else if (!e && s->record_failing)
+        srv_error(s, "the record file %s can be written again", s->record.path);
+    s->record_failing = e != 0;
+    pthread_mutex_unlock(&s->record_lock);
+    mp_buffer_free(lines);
+    return e;
+}
+
+/* Deduplicates and records the accepted batches. Under the dedup lock
+ * throughout: the ids are remembered only once their lines are in the
+ * record, so that a batch refused for a full disk is recorded when it is
+ * sent again, and two requests with one id cannot both record it. Fills r
+ * with 202, or 507 when the record could not be written. */
 static void keep_batches(mp_server *s, srv_conn *c, const mp_document *doc,
-                         const unsigned char *valid, const srv_span *spans, size_t count) {
-    unsigned char *fresh = malloc(count);
+                         const unsigned char *valid, const srv_span *spans, size_t count,
+                         srv_reply *r) {
+    unsigned char *fresh = calloc(count, 1);
     if (!fresh) {
         srv_log(s, "out of memory: %zu accepted batches neither deduplicated nor recorded",
                 count);
+        r->status = 500;
         return;
     }
     uint64_t accepted = 0, duplicates = 0;
     pthread_mutex_lock(&s->dedup_lock);
     for (size_t i = 0; i < count; i++) {
-        fresh[i] = 0;
         if (!valid[i])
             continue;
+        fresh[i] = !is_duplicate(s, c, doc, fresh, i);
+        accepted += fresh[i];
+        duplicates += !fresh[i];
+    }
+    int e = s->recording && accepted ? record_batches(s, c, fresh, spans, count) : 0;
+    for (size_t i = 0; !e && i < count; i++) {
         const mp_batch *b = mp_document_batch(doc, i);
-        int dup = has_request_id(b) ? srv_dedup_add(s->dedup, c->api_key, b->source_request_id)
-                                    : 0;
-        if (dup < 0)
+        if (fresh[i] && has_request_id(b) &&
+            srv_dedup_add(s->dedup, c->api_key, b->source_request_id) < 0)
             srv_log(s, "out of memory: batch %zu accepted without deduplication", i);
-        fresh[i] = dup != 1;
-        if (dup == 1)
-            duplicates++;
-        else
-            accepted++;
     }
     pthread_mutex_unlock(&s->dedup_lock);
-    srv_count(&s->stats.accepted, accepted);
     srv_count(&s->stats.duplicates, duplicates);
-
-    if (s->record && accepted) {
-        pthread_mutex_lock(&s->record_lock);
-        for (size_t i = 0; i < count; i++)
-            if (fresh[i])
-                write_line(s->record, c->body + spans[i].off, spans[i].len);
-        if (fflush(s->record) != 0 || ferror(s->record)) {
-            srv_log(s, "cannot write the record file: %s", strerror(errno));
-            clearerr(s->record);
-        }
-        pthread_mutex_unlock(&s->record_lock);
-    }
     free(fresh);
+    if (e) {
+        srv_count(&s->stats.unrecorded, accepted);
+        reply_errorf(r, 507, "(request): the server could not record the batches: %s; send them "
+                     "again", strerror(e));
+        return;
+    }
+    srv_count(&s->stats.accepted, accepted);
+    r->status = 202;
 }
 
 /* Decodes and validates the `count` batches at spans, then keeps the
@@ -471,8 +512,7 @@ static void check_batches(mp_server *s, srv_conn *c, srv_reply *r, const srv_spa
         reply_problems(r, diag, bulk);
         goto done;
     }
-    keep_batches(s, c, doc, valid, spans, count);
-    r->status = 202;
+    keep_batches(s, c, doc, valid, spans, count, r);
 done:
     if (r->status != 202)
         r->percent_used = -1;

@@ -11,6 +11,7 @@
  * arrived, makes libmicrohttpd close the connection after answering.
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,8 +36,12 @@
 #define DEFAULT_SCOPE "app"
 #define DEFAULT_LIMIT_STATUS 413
 #define DEFAULT_THREADS 2u
-#define DEFAULT_MAX_CONNECTIONS 1024u
+/* epoll (MHD_USE_EPOLL) has no FD_SETSIZE limit: thousands of mostly idle
+ * connections cost a descriptor and a little memory each. */
+#define DEFAULT_MAX_CONNECTIONS 10000u
 #define DEFAULT_TIMEOUT_S 10u
+#define DEFAULT_HEADER_TIMEOUT_S 10u
+#define DEFAULT_BODY_TIMEOUT_S 30u
 #define DEFAULT_DEDUP_CAPACITY 100000u
 /* Bytes of source_request_ids kept for deduplication, whatever their count. */
 #define DEDUP_MAX_BYTES (32u * 1024 * 1024)
@@ -94,6 +99,18 @@ void srv_log(const mp_server *s, const char *fmt, ...) {
     va_end(ap);
 }
 
+void srv_error(const mp_server *s, const char *fmt, ...) {
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (s->on_error)
+        s->on_error(s->error_ctx, msg);
+    else
+        srv_log(s, "%s", msg);
+}
+
 /* libmicrohttpd's error messages (MHD_OPTION_EXTERNAL_LOGGER). */
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 #if defined(__GNUC__)
@@ -112,6 +129,34 @@ static char *dup_string(const char *s) {
     if (d)
         memcpy(d, s, n);
     return d;
+}
+
+/*
+ * Percent-decoding of the path and query (MHD_OPTION_UNESCAPE_CALLBACK).
+ * libmicrohttpd's own decoder turns "/v2/events%00" into "/v2/events" and
+ * a NUL, which the router saw as "/v2/events". A path whose escapes decode
+ * to a control character is left as it came, so it matches no route (404).
+ */
+static int escapes_control(const char *s) {
+    for (const char *p = strchr(s, '%'); p; p = strchr(p + 1, '%')) {
+        unsigned hi, lo;
+        if (!isxdigit((unsigned char)p[1]) || !isxdigit((unsigned char)p[2]))
+            continue;
+        hi = (unsigned)(isdigit((unsigned char)p[1]) ? p[1] - '0' : (tolower(p[1]) - 'a' + 10));
+        lo = (unsigned)(isdigit((unsigned char)p[2]) ? p[2] - '0' : (tolower(p[2]) - 'a' + 10));
+        unsigned byte = hi * 16 + lo;
+        if (byte < 0x20 || byte == 0x7f)
+            return 1;
+    }
+    return 0;
+}
+
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s) {
+    (void)cls;
+    (void)conn;
+    if (escapes_control(s))
+        return strlen(s);
+    return MHD_http_unescape(s);
 }
 
 static srv_route route_of(const char *url) {
@@ -339,6 +384,13 @@ static enum MHD_Result on_body(mp_server *s, srv_conn *c, const char *data, size
     return MHD_YES;
 }
 
+/* The deadline record of the request's connection (on_connection()). */
+static srv_track *track_of(struct MHD_Connection *conn) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -351,6 +403,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         if (!c)
             return MHD_NO;
         *con_cls = c;
+        c->track = track_of(conn);
+        srv_track_enter(&s->deadlines, c->track, SRV_PHASE_BODY);
         return on_headers(s, conn, c, url, method);
     }
     if (*upload_data_size) {
@@ -358,11 +412,27 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return on_body(s, c, upload_data, n);
     }
+    /* The body is in: what follows is the server's time, not the client's. */
+    srv_track_enter(&s->deadlines, c->track, SRV_PHASE_ANSWER);
     if (c->early)
         return send_early(s, conn, c);
     srv_reply r;
     srv_handle(s, c, &r);
     return send_reply(s, conn, c, &r);
+}
+
+/* Every connection is tracked from accept to close for the deadlines. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+    mp_server *s = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        *socket_context = info ? srv_track_start(&s->deadlines, info->connect_fd) : NULL;
+    } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+        srv_track_end(&s->deadlines, *socket_context);
+        *socket_context = NULL;
+    }
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -375,6 +445,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         return;
     if (!c->answered)
         srv_count(&s->stats.aborted, 1);
+    /* A keep-alive connection's next request has its own headers deadline. */
+    srv_track_enter(&s->deadlines, c->track, SRV_PHASE_HEADERS);
     free(c->body);
     free(c->api_key);
     free(c);
@@ -439,6 +511,8 @@ static mp_error configure(mp_server *s, const mp_serve_options *o, char *errbuf,
     s->retry_after_s = o->retry_after_seconds ? o->retry_after_seconds : 1;
     s->log = o->log;
     s->log_ctx = o->log_ctx;
+    s->on_error = o->on_error;
+    s->error_ctx = o->error_ctx;
     s->rate_on = o->rate_limit > 0.0;
     return MP_OK;
 }
@@ -525,12 +599,15 @@ static mp_error prepare(mp_server *s, const mp_serve_options *o, char *errbuf, s
     if (!s->dedup)
         return MP_ERR_NOMEM;
     if (o->record_path) {
-        s->record = fopen(o->record_path, "a");
-        if (!s->record) {
+        int e = srv_record_open(&s->record, o->record_path, o->record_max_bytes);
+        if (e == ENOMEM)
+            return MP_ERR_NOMEM;
+        if (e) {
             set_error(errbuf, errlen, "cannot open the record file %s: %s", o->record_path,
-                      strerror(errno));
+                      strerror(e));
             return MP_ERR_IO;
         }
+        s->recording = 1;
     }
     s->accepted_0 = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
     if (!s->accepted_0 ||
@@ -557,8 +634,8 @@ static int init_sync(mp_server *s) {
 static void free_server(mp_server *s) {
     if (s->accepted_0)
         MHD_destroy_response(s->accepted_0);
-    if (s->record)
-        fclose(s->record);
+    srv_record_close(&s->record);
+    srv_deadlines_stop(&s->deadlines);
     srv_dedup_free(s->dedup);
     if (s->faults_ready)
         srv_faults_destroy(&s->faults);
@@ -589,6 +666,7 @@ mp_error mp_serve_start(const mp_serve_options *opts, mp_server **out, char *err
         set_error(errbuf, errlen, "out of memory");
         return MP_ERR_NOMEM;
     }
+    s->record.fd = -1;
     if (init_sync(s)) {
         free(s);
         set_error(errbuf, errlen, "cannot create the server's locks");
@@ -598,6 +676,11 @@ mp_error mp_serve_start(const mp_serve_options *opts, mp_server **out, char *err
     if (err == MP_OK)
         err = prepare(s, o, errbuf, errlen);
     int fd = -1, family = AF_INET;
+    if (err == MP_OK &&
+        srv_deadlines_start(&s->deadlines,
+                            o->header_timeout_s ? o->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S,
+                            o->body_timeout_s ? o->body_timeout_s : DEFAULT_BODY_TIMEOUT_S))
+        err = MP_ERR_NOMEM;
     if (err == MP_OK)
         err = bind_listener(s, o->host ? o->host : DEFAULT_HOST, o->port, &fd, &family, errbuf,
                             errlen);
@@ -626,7 +709,8 @@ mp_error mp_serve_start(const mp_serve_options *opts, mp_server **out, char *err
         (unsigned)(o->max_connections ? o->max_connections : DEFAULT_MAX_CONNECTIONS),
         MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)(o->connection_timeout_s ? o->connection_timeout_s : DEFAULT_TIMEOUT_S),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
     if (!s->daemon) {
         /* Not closed: libmicrohttpd may have closed it already, and a
          * double close could hit another thread's new descriptor. */
@@ -665,6 +749,8 @@ void mp_serve_stats_get(const mp_server *server, mp_serve_stats *stats) {
     stats->throttled = load(&st->throttled);
     stats->resets = load(&st->resets);
     stats->aborted = load(&st->aborted);
+    stats->unrecorded = load(&st->unrecorded);
+    stats->deadline_closed = atomic_load_explicit(&server->deadlines.cut, memory_order_relaxed);
     for (size_t i = 0; i < MP_SERVE_STATUS_MAX; i++)
         stats->by_status[i] = load(&st->by_status[i]);
 }
@@ -674,7 +760,8 @@ void mp_serve_reset_stats(mp_server *server) {
         return;
     srv_stats *st = &server->stats;
     srv_counter *all[] = {&st->requests,   &st->received,  &st->accepted, &st->rejected,
-                          &st->duplicates, &st->throttled, &st->resets,   &st->aborted};
+                          &st->duplicates, &st->throttled, &st->resets,   &st->aborted,
+                          &st->unrecorded, &server->deadlines.cut};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         atomic_store_explicit(all[i], 0, memory_order_relaxed);
     for (size_t i = 0; i < MP_SERVE_STATUS_MAX; i++)
@@ -690,13 +777,21 @@ mp_error mp_serve_push_script(mp_server *server, const int *statuses, size_t n) 
     return srv_faults_push(&server->faults, statuses, n) ? MP_ERR_NOMEM : MP_OK;
 }
 
-void mp_serve_stop(mp_server *server) {
-    if (!server)
+void mp_serve_stop_stats(mp_server *server, mp_serve_stats *stats) {
+    if (!server) {
+        mp_serve_stats_get(NULL, stats);
         return;
+    }
     pthread_mutex_lock(&server->stop_lock);
     server->stopping = 1;
     pthread_cond_broadcast(&server->stop_cond);
     pthread_mutex_unlock(&server->stop_lock);
     MHD_stop_daemon(server->daemon);
+    /* Every request has finished now, its counters and lines included. */
+    mp_serve_stats_get(server, stats);
     free_server(server);
+}
+
+void mp_serve_stop(mp_server *server) {
+    mp_serve_stop_stats(server, NULL);
 }

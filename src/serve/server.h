@@ -10,8 +10,10 @@
 
 #include "mparticle/serve.h"
 #include "serve/bucket.h"
+#include "serve/deadline.h"
 #include "serve/dedup.h"
 #include "serve/faults.h"
+#include "serve/record.h"
 
 /* The three paths of the Events API (api.md §1.2). */
 typedef enum srv_route {
@@ -25,6 +27,7 @@ typedef _Atomic uint64_t srv_counter;
 
 typedef struct srv_stats {
     srv_counter requests, received, accepted, rejected, duplicates, throttled, resets, aborted;
+    srv_counter unrecorded;
     srv_counter by_status[MP_SERVE_STATUS_MAX];
 } srv_stats;
 
@@ -44,6 +47,8 @@ struct mp_server {
     unsigned retry_after_s;
     void (*log)(void *ctx, const char *message);
     void *log_ctx;
+    void (*on_error)(void *ctx, const char *message);
+    void *error_ctx;
 
     int rate_on;
     srv_bucket bucket;
@@ -53,8 +58,13 @@ struct mp_server {
     pthread_mutex_t dedup_lock;
     srv_dedup *dedup;
 
+    /* Taken after dedup_lock when both are needed. */
     pthread_mutex_t record_lock;
-    FILE *record;
+    srv_record record;
+    int recording;      /* --record was given */
+    int record_failing; /* the last write failed: on_error said so once */
+
+    srv_deadlines deadlines;
 
     /* Wakes requests waiting out latency_ms when the server stops. */
     pthread_mutex_t stop_lock;
@@ -85,6 +95,7 @@ typedef struct srv_conn {
     size_t want;        /* declared Content-Length to allocate at the first piece, or 0 */
     size_t seen;        /* body bytes received, kept or not */
     char *api_key;      /* the request's key, for deduplication; NULL without credentials */
+    srv_track *track;   /* the connection's deadline record, or NULL */
 } srv_conn;
 
 /* What to send back. */
@@ -111,6 +122,13 @@ void srv_reply_error(srv_reply *r, const char *message);
 /* Writes `now + delay_s` as an RFC 9110 HTTP-date ("Sun, 06 Nov 1994
  * 08:49:37 GMT") into out (at least 30 bytes), whatever the locale. */
 void srv_http_date(long long unix_s, char *out, size_t cap);
+
+/* Formats a message for the operator: on_error, else the log callback. */
+void srv_error(const mp_server *s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
 
 /* Formats a message and passes it to the log callback, if any. */
 void srv_log(const mp_server *s, const char *fmt, ...)

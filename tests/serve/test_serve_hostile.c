@@ -150,6 +150,34 @@ static void test_garbage_bodies(void **state) {
     mp_serve_stop(s);
 }
 
+/* An encoded NUL or control character in the path once decoded to
+ * "/v2/events" plus garbage after the NUL, and matched: such paths are
+ * not routes. */
+static void test_encoded_control_characters_not_routed(void **state) {
+    (void)state;
+    mp_server *s = test_start(NULL);
+    static const char *const paths[] = {"/v2/events%00",      "/v2/events%00/x",
+                                        "/v2/bulkevents%00",  "/v2/events%0a",
+                                        "/v2/events%0D%0A",   "/v2/events%1f",
+                                        "/v2/events%7F",      "/v2/bulkevents/historical%00"};
+    char b[1024];
+    test_batch(b, sizeof b, NULL);
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        http_result r;
+        http_request(mp_serve_url(s), paths[i], b, strlen(b), NULL, &r);
+        if (r.status != 404)
+            fail_msg("%s: status %ld, expected 404", paths[i], r.status);
+        http_result_free(&r);
+    }
+    /* An escape of an ordinary character still means that character. */
+    http_result r;
+    http_request(mp_serve_url(s), "/v2/%65vents", b, strlen(b), NULL, &r);
+    assert_int_equal(r.status, 202);
+    http_result_free(&r);
+    assert_int_equal(test_stats(s).accepted, 1);
+    mp_serve_stop(s);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Oversized bodies                                                         */
 /* ------------------------------------------------------------------------ */
@@ -435,6 +463,7 @@ static int teardown(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_garbage_bodies),
+        cmocka_unit_test(test_encoded_control_characters_not_routed),
         cmocka_unit_test(test_ten_megabytes),
         cmocka_unit_test(test_concurrent_connections),
         cmocka_unit_test(test_stalled_clients),

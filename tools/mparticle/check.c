@@ -242,6 +242,7 @@ int cli_check_input(cli_checker *ck, const cli_input *in) {
         return CLI_EXIT_ERROR;
     }
     mp_diag_set_max(w.diag, CLI_MAX_PROBLEMS);
+    mp_decoder_set_max_record(w.dec, CLI_MAX_RECORD);
 
     read_input(&w, in, chunk);
     int rc = w.rc;

@@ -3,7 +3,8 @@
  *                 [--burst N] [--script LIST] [--fail-rate P] [--reset-rate P]
  *                 [--seed N] [--latency-ms N] [--retry-after N|http-date|none]
  *                 [--record FILE] [--sink] [--limit-status N] [--threads N]
- *                 [--timeout S] [--verbose]
+ *                 [--timeout S] [--header-timeout S] [--body-timeout S]
+ *                 [--record-max-bytes N] [--verbose]
  *
  * A local server that answers like the mParticle Events API
  * (include/mparticle/serve.h, docs/serve.md). Prints "listening on URL" as
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <mparticle/serve.h>
 
@@ -49,13 +51,19 @@ static const char description[] =
     "behaviour resumes: e.g. 503,429,202 (a 2xx means \"handle normally\";\n"
     "\"reset\" closes the connection without an answer).\n"
     "\n"
-    "Exit status: 0 after a clean stop, 2 for a usage error or when the server\n"
-    "cannot start (address in use, record file not writable).\n";
+    "With --record, a request whose batches cannot be written (a full disk)\n"
+    "gets 507 so that its client sends it again, standard error says so, the\n"
+    "file keeps whole lines only, and the summary adds \"unrecorded N\".\n"
+    "\n"
+    "Exit status: 0 after a clean stop, 1 after a stop when some batches could\n"
+    "not be recorded, 2 for a usage error or when the server cannot start\n"
+    "(address in use, record file not writable).\n";
 
 /* What main() needs besides the library's options. */
 typedef struct serve_cli {
     const char *key, *secret, *script, *fail_rate, *reset_rate, *retry_after;
     int64_t port, rate_limit, burst, seed, latency_ms, limit_status, threads, timeout;
+    int64_t header_timeout, body_timeout, record_max_bytes;
     int verbose;
 } serve_cli;
 
@@ -161,7 +169,10 @@ static int check_numbers(const serve_cli *c) {
            check_range("latency-ms", c->latency_ms, 0, 3600000) ||
            (c->limit_status && check_range("limit-status", c->limit_status, 100, 599)) ||
            (c->threads && check_range("threads", c->threads, 1, 1024)) ||
-           (c->timeout && check_range("timeout", c->timeout, 1, 86400));
+           (c->timeout && check_range("timeout", c->timeout, 1, 86400)) ||
+           (c->header_timeout && check_range("header-timeout", c->header_timeout, 1, 86400)) ||
+           (c->body_timeout && check_range("body-timeout", c->body_timeout, 1, 86400)) ||
+           check_range("record-max-bytes", c->record_max_bytes, 0, INT64_MAX);
 }
 
 /* The key and secret from the flags, else from the environment. */
@@ -185,6 +196,16 @@ static int resolve_credentials(serve_cli *c) {
 static void log_to_stderr(void *ctx, const char *message) {
     (void)ctx;
     fprintf(stderr, "%s %s: %s\n", CLI_PROGRAM, CMD, message);
+}
+
+/* Thousands of connections need thousands of descriptors: take the hard
+ * limit, as servers do (the soft default is often 1024). */
+static void raise_descriptor_limit(void) {
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
 }
 
 /* Blocks SIGINT and SIGTERM in every thread (the server's threads inherit
@@ -219,14 +240,22 @@ static int run(mp_serve_options *o) {
     int sig = 0;
     while (sigwait(&set, &sig) != 0) {
     }
+    /* Read after the stop: requests that finish during shutdown count. */
     mp_serve_stats st;
-    mp_serve_stats_get(server, &st);
-    mp_serve_stop(server);
+    mp_serve_stop_stats(server, &st);
     printf("summary: requests %llu, received %llu, accepted %llu, rejected %llu, duplicates "
-           "%llu, throttled %llu\n",
+           "%llu, throttled %llu",
            (unsigned long long)st.requests, (unsigned long long)st.received,
            (unsigned long long)st.accepted, (unsigned long long)st.rejected,
            (unsigned long long)st.duplicates, (unsigned long long)st.throttled);
+    if (st.unrecorded)
+        printf(", unrecorded %llu", (unsigned long long)st.unrecorded);
+    printf("\n");
+    if (st.unrecorded) {
+        cli_error(CMD, "%llu valid batches could not be written to the record file (answered 507)",
+                  (unsigned long long)st.unrecorded);
+        return CLI_EXIT_INVALID;
+    }
     return CLI_EXIT_OK;
 }
 
@@ -268,6 +297,12 @@ int cmd_serve(int argc, char **argv) {
         {CLI_OPT_INT64, "threads", 0, "N", &c.threads, "threads answering requests; default: 2"},
         {CLI_OPT_INT64, "timeout", 0, "S", &c.timeout,
          "seconds an idle or stalled connection is kept; default: 10"},
+        {CLI_OPT_INT64, "header-timeout", 0, "S", &c.header_timeout,
+         "seconds a request may take to send all its headers; default: 10"},
+        {CLI_OPT_INT64, "body-timeout", 0, "S", &c.body_timeout,
+         "seconds a request may take to send all its body; default: 30"},
+        {CLI_OPT_INT64, "record-max-bytes", 0, "N", &c.record_max_bytes,
+         "rotate the record to FILE.1 before it grows past N bytes; default: no limit"},
         {CLI_OPT_FLAG, "verbose", 'v', NULL, &c.verbose,
          "print the HTTP layer's error messages on standard error"},
     };
@@ -294,8 +329,13 @@ int cmd_serve(int argc, char **argv) {
     o.limit_status = (int)c.limit_status;
     o.threads = (unsigned)c.threads;
     o.connection_timeout_s = (unsigned)c.timeout;
+    o.header_timeout_s = (unsigned)c.header_timeout;
+    o.body_timeout_s = (unsigned)c.body_timeout;
+    o.record_max_bytes = (size_t)c.record_max_bytes;
+    o.on_error = log_to_stderr; /* a record that cannot be written: always said */
     if (c.verbose)
         o.log = log_to_stderr;
+    raise_descriptor_limit();
     rc = run(&o);
     free(script);
     return rc;
