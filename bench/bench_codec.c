@@ -1,5 +1,5 @@
 /*
- * Codec benchmark on workload W1 (shared/bench/README.md).
+ * Codec benchmark on workload W1 (bench/gen_workload.py).
  *
  *   bench_codec W1.ndjson [runs]
  *

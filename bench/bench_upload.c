@@ -1,5 +1,5 @@
 /*
- * Upload benchmark on workload W1 (shared/bench/README.md).
+ * Upload benchmark on workload W1 (bench/gen_workload.py).
  *
  *   bench_upload W1.ndjson BASE_URL [runs]
  *

@@ -1,5 +1,5 @@
 /*
- * Asynchronous uploader benchmark on workload W1 (shared/bench/README.md).
+ * Asynchronous uploader benchmark on workload W1 (bench/gen_workload.py).
  *
  *   bench_uploader W1.ndjson [runs]
  *
@@ -16,11 +16,12 @@
  *   from 1 thread and from 8 threads while the server takes 50 ms to answer
  *   each request (latency_ms), with a queue larger than W1 so that it never
  *   fills: p50, p99 and max in microseconds; the median over `runs`.
- * throughput: every W1 batch enqueued, then flush(), against a sink server
- *   (202 without reading the body), one batch per request and in bulk, with
- *   validation (the default) and without; events/s from the first enqueue
- *   to flush() returning, the median over `runs`. Baseline in the same run,
- *   against the same server: the synchronous client (bench_upload.c's
+ * throughput: every W1 batch enqueued from 1 or 2 producer threads, then
+ *   flush(), against a sink server (202 without reading the body), one batch
+ *   per request and in bulk, with validation (the default) and without;
+ *   events/s from the first enqueue to flush() returning, the median over
+ *   `runs`. Baseline in the same run, against the same server, measured in
+ *   turns with the uploader: the synchronous client (bench_upload.c's
  *   method: N threads calling mp_client_upload / mp_client_upload_bulk of
  *   100).
  */
@@ -371,6 +372,9 @@ static void print_row(const char *who, const char *mode, int threads, int in_fli
            validate ? "yes" : "no", (double)w1_events / m, (double)w1_count / m);
 }
 
+/* The configurations are measured in turns (run 1 of each, then run 2 of
+ * each, ...), so that a change in the machine's load during the benchmark
+ * falls on all of them alike. */
 static void bench_throughput(int runs) {
     mp_server *s = serve((mp_serve_options){.sink = 1});
     char url[128];
@@ -378,55 +382,58 @@ static void bench_throughput(int runs) {
     printf("%-12s %-8s %8s %10s %9s %12s %12s\n", "who", "mode", "threads", "in flight",
            "validate", "events/s", "batches/s");
 
+    enum { NUP = 6, NSYNC = 2 };
     static const struct {
         mp_upload_mode mode;
         int producers, in_flight, skip_validation;
-    } up_configs[] = {
+    } up_configs[NUP] = {
         {MP_UPLOAD_SINGLE, 1, 8, 0}, {MP_UPLOAD_SINGLE, 2, 16, 0}, {MP_UPLOAD_BULK, 1, 4, 0},
-        {MP_UPLOAD_BULK, 2, 4, 0},   {MP_UPLOAD_BULK, 2, 4, 1},
+        {MP_UPLOAD_BULK, 2, 4, 0},   {MP_UPLOAD_BULK, 4, 4, 0},    {MP_UPLOAD_BULK, 2, 4, 1},
     };
-    for (size_t k = 0; k < sizeof up_configs / sizeof up_configs[0]; k++) {
-        mp_client *c = client_to(url, 0);
+    static const struct {
+        size_t per_request;
+        int threads;
+    } sync_configs[NSYNC] = {{1, 8}, {100, 4}};
+
+    mp_client *clients[NUP + NSYNC];
+    mp_uploader *ups[NUP];
+    for (int k = 0; k < NUP + NSYNC; k++)
+        clients[k] = client_to(url, 0);
+    for (int k = 0; k < NUP; k++) {
         mp_uploader_options o = MP_UPLOADER_OPTIONS_INIT;
         o.mode = up_configs[k].mode;
         o.max_in_flight = up_configs[k].in_flight;
         o.skip_validation = up_configs[k].skip_validation;
         o.enqueue_timeout_ms = -1; /* producers faster than the network wait for room */
-        mp_uploader *up = uploader_new(c, o);
-        uploader_pass(up, w1_count < 1000 ? w1_count : 1000, up_configs[k].producers); /* warm-up */
-        double t[32];
-        for (int r = 0; r < runs; r++) {
-            t[r] = uploader_pass(up, w1_count, up_configs[k].producers);
-            if (t[r] < 0) {
-                fprintf(stderr, "uploader pass failed\n");
-                exit(1);
-            }
-        }
-        print_row("uploader", o.mode == MP_UPLOAD_SINGLE ? "single" : "bulk",
-                  up_configs[k].producers, o.max_in_flight, !o.skip_validation, t, runs);
-        mp_uploader_close(up, 5000);
-        mp_client_free(c);
+        ups[k] = uploader_new(clients[k], o);
+        uploader_pass(ups[k], w1_count < 1000 ? w1_count : 1000, up_configs[k].producers);
     }
+    for (int k = 0; k < NSYNC; k++) /* warm-up: connections, caches */
+        sync_pass(clients[NUP + k], sync_configs[k].per_request, sync_configs[k].threads);
 
-    static const struct {
-        size_t per_request;
-        int threads;
-    } sync_configs[] = {{1, 8}, {100, 4}};
-    for (size_t k = 0; k < sizeof sync_configs / sizeof sync_configs[0]; k++) {
-        mp_client *c = client_to(url, 0);
-        sync_pass(c, sync_configs[k].per_request, sync_configs[k].threads); /* warm-up */
-        double t[32];
-        for (int r = 0; r < runs; r++) {
-            t[r] = sync_pass(c, sync_configs[k].per_request, sync_configs[k].threads);
-            if (t[r] < 0) {
-                fprintf(stderr, "synchronous pass failed\n");
+    double t[NUP + NSYNC][32];
+    for (int r = 0; r < runs; r++) {
+        for (int k = 0; k < NUP + NSYNC; k++) {
+            t[k][r] = k < NUP ? uploader_pass(ups[k], w1_count, up_configs[k].producers)
+                              : sync_pass(clients[k], sync_configs[k - NUP].per_request,
+                                          sync_configs[k - NUP].threads);
+            if (t[k][r] < 0) {
+                fprintf(stderr, "pass %d of configuration %d failed\n", r, k);
                 exit(1);
             }
         }
-        print_row("sync client", sync_configs[k].per_request == 1 ? "single" : "bulk100",
-                  sync_configs[k].threads, 0, 1, t, runs);
-        mp_client_free(c);
     }
+    for (int k = 0; k < NUP; k++)
+        print_row("uploader", up_configs[k].mode == MP_UPLOAD_SINGLE ? "single" : "bulk",
+                  up_configs[k].producers, up_configs[k].in_flight,
+                  !up_configs[k].skip_validation, t[k], runs);
+    for (int k = 0; k < NSYNC; k++)
+        print_row("sync client", sync_configs[k].per_request == 1 ? "single" : "bulk100",
+                  sync_configs[k].threads, 0, 1, t[NUP + k], runs);
+    for (int k = 0; k < NUP; k++)
+        mp_uploader_close(ups[k], 5000);
+    for (int k = 0; k < NUP + NSYNC; k++)
+        mp_client_free(clients[k]);
     mp_serve_stop(s);
 }
 

@@ -6,13 +6,12 @@ cd "$(dirname "$0")/.."
 batches=${1:-10000}
 runs=${2:-7}
 scripts/deps.sh hyperfine wrk
-shared=${MP_SHARED_DIR:-../shared}
 out=${BENCH_DIR:-build-bench}
 
 cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=Release -DMP_BUILD_TESTS=OFF >/dev/null
 cmake --build "$out" -j"$(nproc)" --target bench_codec mparticle_cli >/dev/null
 w1="$out/w1.ndjson"
-[ -s "$w1" ] || /usr/bin/python3 "$shared/bench/gen_workload.py" "$batches" > "$w1"
+[ -s "$w1" ] || /usr/bin/python3 bench/gen_workload.py "$batches" > "$w1"
 
 echo "## machine"
 echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
@@ -47,7 +46,7 @@ for _ in $(seq 100); do [ -s "$tmp/out" ] && break; sleep 0.1; done
 url=$(head -n 1 "$tmp/out"); url=${url#listening on }
 # Baseline in the same run: wrk posting one W1 batch per request to the same
 # sink (what a bare load generator reaches; x10 events per request).
-/usr/bin/python3 "$shared/bench/gen_workload.py" 1 >"$tmp/one.json"
+/usr/bin/python3 bench/gen_workload.py 1 >"$tmp/one.json"
 if command -v wrk >/dev/null; then
   rps=$(BODY="$tmp/one.json" AUTH=bench-key:bench-secret wrk -t2 -c16 -d5s -s bench/serve/post.lua "$url" |
         awk '/Requests\/sec/ {printf "%d", $2}')

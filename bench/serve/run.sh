@@ -13,14 +13,13 @@ cd "$(dirname "$0")/../.."
 seconds=${1:-10}
 runs=${2:-3}
 scripts/deps.sh wrk
-shared=${MP_SHARED_DIR:-../shared}
 out=${BENCH_DIR:-build-bench}
 
 cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=Release -DMP_BUILD_TESTS=OFF >/dev/null
 cmake --build "$out" -j"$(nproc)" --target mparticle_cli >/dev/null
 cli="$out/tools/mparticle"
 body="$out/w1one.json"
-/usr/bin/python3 "$shared/bench/gen_workload.py" 1 >"$body"
+/usr/bin/python3 bench/gen_workload.py 1 >"$body"
 lua="$(pwd)/bench/serve/post.lua"
 
 echo "## machine"
