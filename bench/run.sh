@@ -60,4 +60,4 @@ echo "## asynchronous uploader on W1 (bench_uploader; its own in-process mpartic
 # After the synchronous client's figures above, in the same run; bench_uploader
 # measures the synchronous client again against its own server for the ratio.
 cmake --build "$out" -j"$(nproc)" --target bench_uploader >/dev/null
-"$out/bench/bench_uploader" "$w1" 3
+"$out/bench/bench_uploader" "$w1" 5
