@@ -16,7 +16,7 @@
  *   from 1 thread and from 8 threads while the server takes 50 ms to answer
  *   each request (latency_ms), with a queue larger than W1 so that it never
  *   fills: p50, p99 and max in microseconds; the median over `runs`.
- * throughput: every W1 batch enqueued from 1 or 2 producer threads, then
+ * throughput: every W1 batch enqueued from 1, 2 or 4 producer threads, then
  *   flush(), against a sink server (202 without reading the body), one batch
  *   per request and in bulk, with validation (the default) and without;
  *   events/s from the first enqueue to flush() returning, the median over
