@@ -25,7 +25,7 @@
 extern "C" {
 #endif
 
-/** mParticle data centres (api.md §1.1). */
+/** mParticle data centres (docs/api-notes.md §1.1). */
 typedef enum mp_pod {
     MP_POD_AUTO = 0, /**< from the API key's prefix ("us2-…" → US2), else US1 */
     MP_POD_US1,      /**< https://s2s.mparticle.com/v2 */
@@ -82,7 +82,7 @@ typedef struct mp_client_options {
      * User-Agent header. NULL = "libmparticle/<version>"; "" = send none.
      * mParticle copies the request's User-Agent into
      * device_info.http_header_user_agent when the batch does not set it
-     * (api.md §1.4), so servers relaying user traffic may prefer "".
+     * (docs/api-notes.md §1.4), so servers relaying user traffic may prefer "".
      */
     const char *user_agent;
     /** Extra request headers, each "Name: value" (not Authorization or Content-Type). */
@@ -234,7 +234,7 @@ MP_API mp_error mp_client_upload_bulk(mp_client *client, const mp_batch *batches
 
 /**
  * Like mp_client_upload_bulk() for /v2/bulkevents/historical: data older
- * than 30 days. Also checks the endpoint's rules first (api.md §2.4): each
+ * than 30 days. Also checks the endpoint's rules first (docs/api-notes.md §2.4): each
  * batch has events, each event a timestamp at least 72 hours old.
  */
 MP_API mp_error mp_client_upload_historical(mp_client *client, const mp_batch *batches,

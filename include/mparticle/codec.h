@@ -273,7 +273,7 @@ MP_API mp_error mp_decoder_error(const mp_decoder *dec);
 /* Validation                                                               */
 /* ------------------------------------------------------------------------ */
 
-/** Size limits of the Events API (api.md §2.1), in bytes and counts. */
+/** Size limits of the Events API (docs/api-notes.md §2.1), in bytes and counts. */
 #define MP_MAX_BATCH_BYTES (128 * 1024)
 #define MP_MAX_REQUEST_BYTES (256 * 1024)
 #define MP_MAX_BATCHES_PER_REQUEST 100
@@ -283,12 +283,12 @@ MP_API mp_error mp_decoder_error(const mp_decoder *dec);
 #define MP_MAX_USER_ATTRIBUTE_LIST_ITEMS 1000
 #define MP_MAX_USER_ATTRIBUTE_LIST_ITEM_CHARS 512
 #define MP_MAX_EVENT_NAME_CHARS 256
-/** /bulkevents/historical: every event must be at least this old (api.md §2.4). */
+/** /bulkevents/historical: every event must be at least this old (docs/api-notes.md §2.4). */
 #define MP_HISTORICAL_MIN_AGE_MS (72LL * 3600 * 1000)
 
 /** Options for mp_validate_batch(). Zero-initialise; NULL means all defaults. */
 typedef struct mp_validate_options {
-    /** Apply the rules of /v2/bulkevents/historical (api.md §2.4). */
+    /** Apply the rules of /v2/bulkevents/historical (docs/api-notes.md §2.4). */
     int historical;
     /** "Now" in ms since the epoch for the 72-hour rule; 0 = the current time. */
     int64_t now_unixtime_ms;
@@ -298,7 +298,7 @@ typedef struct mp_validate_options {
  * Checks a batch against the API's rules and reports every problem, not
  * only the first, each with its JSON path: required fields; enum values;
  * UUID and IP formats; exactly one of product_action, promotion_action and
- * product_impressions in a commerce event; the limits of api.md §2.1
+ * product_impressions in a commerce event; the limits of docs/api-notes.md §2.1
  * (serialized batch <= 128 KB, <= 100 attributes per event and per user,
  * names <= 256 and values <= 4096 characters, user attribute lists <= 1000
  * items of <= 512 characters, event names <= 256 characters, action

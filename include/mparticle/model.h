@@ -103,11 +103,11 @@ MP_API extern const mp_null_t mp_null;
 #define MP_LIST(T, array) (MP__LIT(T){(array), sizeof(array) / sizeof((array)[0])})
 
 /* ------------------------------------------------------------------------ */
-/* Enums (schema.md §5). 0 is always "absent". The JSON strings are in       */
-/* comments and come from mp_enum_name().                                   */
+/* Enums (docs/api-notes.md §4.5). 0 is always "absent". The JSON strings   */
+/* are in comments and come from mp_enum_name().                           */
 /* ------------------------------------------------------------------------ */
 
-/** Batch `environment` (§5.1). */
+/** Batch `environment`. */
 typedef enum mp_environment {
     MP_ENVIRONMENT_UNSET = 0,
     MP_ENVIRONMENT_DEVELOPMENT, /**< "development" */
@@ -115,7 +115,7 @@ typedef enum mp_environment {
     MP_ENVIRONMENT_UNKNOWN      /**< "unknown" (JAVA/NET/OAS; the JSON Schema rejects it) */
 } mp_environment;
 
-/** IdentityType (§5.2): `user_identity_change` identity_type values. */
+/** IdentityType: `user_identity_change` identity_type values. */
 typedef enum mp_identity_type {
     MP_IDENTITY_UNSET = 0,
     MP_IDENTITY_OTHER,                       /**< "other" */
@@ -142,7 +142,7 @@ typedef enum mp_identity_type {
     MP_IDENTITY_PHONE_NUMBER_3               /**< "phone_number_3" */
 } mp_identity_type;
 
-/** `custom_event.custom_event_type` (§5.3). */
+/** `custom_event.custom_event_type`. */
 typedef enum mp_custom_event_type {
     MP_CUSTOM_EVENT_TYPE_UNSET = 0,
     MP_CUSTOM_EVENT_TYPE_NAVIGATION,      /**< "navigation" */
@@ -157,7 +157,7 @@ typedef enum mp_custom_event_type {
     MP_CUSTOM_EVENT_TYPE_ATTRIBUTION      /**< "attribution" (DOC, GO; the JSON Schema lacks it) */
 } mp_custom_event_type;
 
-/** `commerce_event.custom_event_type` (§5.4): derived by the server, rarely sent. */
+/** `commerce_event.custom_event_type`: derived by the server, rarely sent. */
 typedef enum mp_commerce_event_type {
     MP_COMMERCE_EVENT_TYPE_UNSET = 0,
     MP_COMMERCE_EVENT_TYPE_ADD_TO_CART,          /**< "add_to_cart" */
@@ -187,7 +187,7 @@ typedef enum mp_commerce_event_type {
     MP_COMMERCE_EVENT_TYPE_CONSENT_DENIED        /**< "consent_denied" */
 } mp_commerce_event_type;
 
-/** `product_action.action` (§5.5). */
+/** `product_action.action`. */
 typedef enum mp_product_action_type {
     MP_PRODUCT_ACTION_UNSET = 0,
     MP_PRODUCT_ACTION_ADD_TO_CART,          /**< "add_to_cart" */
@@ -202,14 +202,14 @@ typedef enum mp_product_action_type {
     MP_PRODUCT_ACTION_REMOVE_FROM_WISHLIST  /**< "remove_from_wish_list" (underscore: the API's spelling) */
 } mp_product_action_type;
 
-/** `promotion_action.action` (§5.5b). */
+/** `promotion_action.action`. */
 typedef enum mp_promotion_action_type {
     MP_PROMOTION_ACTION_UNSET = 0,
     MP_PROMOTION_ACTION_VIEW, /**< "view" */
     MP_PROMOTION_ACTION_CLICK /**< "click" */
 } mp_promotion_action_type;
 
-/** `application_transition_type` (§5.6). */
+/** `application_transition_type`. */
 typedef enum mp_application_transition_type {
     MP_APPLICATION_TRANSITION_UNSET = 0,
     MP_APPLICATION_TRANSITION_INITIALIZED, /**< "application_initialized" */
@@ -218,7 +218,7 @@ typedef enum mp_application_transition_type {
     MP_APPLICATION_TRANSITION_FOREGROUND   /**< "application_foreground" */
 } mp_application_transition_type;
 
-/** `push_message.push_message_type` (§5.7). */
+/** `push_message.push_message_type`. */
 typedef enum mp_push_message_type {
     MP_PUSH_MESSAGE_TYPE_UNSET = 0,
     MP_PUSH_MESSAGE_TYPE_SENT,     /**< "sent" */
@@ -226,7 +226,7 @@ typedef enum mp_push_message_type {
     MP_PUSH_MESSAGE_TYPE_ACTION    /**< "action" */
 } mp_push_message_type;
 
-/** `push_message.application_state` (§5.7). */
+/** `push_message.application_state`. */
 typedef enum mp_application_state {
     MP_APPLICATION_STATE_UNSET = 0,
     MP_APPLICATION_STATE_NOT_RUNNING, /**< "not_running" */
@@ -234,7 +234,7 @@ typedef enum mp_application_state {
     MP_APPLICATION_STATE_FOREGROUND   /**< "foreground" */
 } mp_application_state;
 
-/** `push_message.push_message_behavior` (§5.7; the string form of SCH/OAS/JAVA/NET/TS). */
+/** `push_message.push_message_behavior` (the string form of SCH/OAS/JAVA/NET/TS). */
 typedef enum mp_push_message_behavior {
     MP_PUSH_MESSAGE_BEHAVIOR_UNSET = 0,
     MP_PUSH_MESSAGE_BEHAVIOR_RECEIVED,        /**< "Received" */
@@ -244,7 +244,7 @@ typedef enum mp_push_message_behavior {
     MP_PUSH_MESSAGE_BEHAVIOR_DISPLAYED        /**< "Displayed" */
 } mp_push_message_behavior;
 
-/** `device_info.att_authorization_status` (§5.8). */
+/** `device_info.att_authorization_status`. */
 typedef enum mp_att_status {
     MP_ATT_STATUS_UNSET = 0,
     MP_ATT_STATUS_AUTHORIZED,     /**< "authorized" */
@@ -253,7 +253,7 @@ typedef enum mp_att_status {
     MP_ATT_STATUS_RESTRICTED      /**< "restricted" */
 } mp_att_status;
 
-/** `device_info.platform` (§5.9). Note "iOS" here but "IOS" in mp_os. */
+/** `device_info.platform`. Note "iOS" here but "IOS" in mp_os. */
 typedef enum mp_platform {
     MP_PLATFORM_UNSET = 0,
     MP_PLATFORM_IOS,         /**< "iOS" */
@@ -269,7 +269,7 @@ typedef enum mp_platform {
     MP_PLATFORM_XBOX         /**< "xbox" */
 } mp_platform;
 
-/** `application_info.os` (§5.10, PascalCase). */
+/** `application_info.os` (PascalCase). */
 typedef enum mp_os {
     MP_OS_UNSET = 0,
     MP_OS_UNKNOWN,       /**< "Unknown" */
@@ -289,7 +289,7 @@ typedef enum mp_os {
     MP_OS_XBOX           /**< "Xbox" */
 } mp_os;
 
-/** `device_orientation` and `status_bar_orientation` (§5.11). */
+/** `device_orientation` and `status_bar_orientation`. */
 typedef enum mp_orientation {
     MP_ORIENTATION_UNSET = 0,
     MP_ORIENTATION_PORTRAIT,             /**< "portrait" */
@@ -304,7 +304,7 @@ typedef enum mp_orientation {
     MP_ORIENTATION_SQUARE_LOWERCASE      /**< "square" (DOC's spelling) */
 } mp_orientation;
 
-/** `profile.profile_event_type` (§5.12). */
+/** `profile.profile_event_type`. */
 typedef enum mp_profile_event_type {
     MP_PROFILE_EVENT_UNSET = 0,
     MP_PROFILE_EVENT_SIGNUP, /**< "signup" */
@@ -314,7 +314,7 @@ typedef enum mp_profile_event_type {
     MP_PROFILE_EVENT_DELETE  /**< "delete" */
 } mp_profile_event_type;
 
-/** `source_info.channel` (§5.13). */
+/** `source_info.channel`. */
 typedef enum mp_channel {
     MP_CHANNEL_UNSET = 0,
     MP_CHANNEL_NATIVE,           /**< "native" */
@@ -326,13 +326,13 @@ typedef enum mp_channel {
     MP_CHANNEL_UNKNOWN           /**< "unknown" (DOC) */
 } mp_channel;
 
-/** `event_system_notification_info.type` (§5.14). */
+/** `event_system_notification_info.type`. */
 typedef enum mp_system_notification_type {
     MP_SYSTEM_NOTIFICATION_UNSET = 0,
     MP_SYSTEM_NOTIFICATION_GDPR_CHANGE /**< "gdpr_change" */
 } mp_system_notification_type;
 
-/** `context.location.location_source` (§5.16, DOC only). */
+/** `context.location.location_source` (DOC only). */
 typedef enum mp_location_source {
     MP_LOCATION_SOURCE_UNSET = 0,
     MP_LOCATION_SOURCE_UNKNOWN,   /**< "unknown" */
@@ -340,7 +340,7 @@ typedef enum mp_location_source {
     MP_LOCATION_SOURCE_LAT_LONG   /**< "lat_long" */
 } mp_location_source;
 
-/** `media_info.action` (§4.17, PY/NODE/RB). */
+/** `media_info.action` (PY/NODE/RB). */
 typedef enum mp_media_action {
     MP_MEDIA_ACTION_UNSET = 0,
     MP_MEDIA_ACTION_UNKNOWN,                  /**< "unknown" */
@@ -351,7 +351,7 @@ typedef enum mp_media_action {
     MP_MEDIA_ACTION_RATE                      /**< "rate" */
 } mp_media_action;
 
-/** `media_info.format` (§4.17). */
+/** `media_info.format`. */
 typedef enum mp_media_format {
     MP_MEDIA_FORMAT_UNSET = 0,
     MP_MEDIA_FORMAT_UNKNOWN, /**< "unknown" */
@@ -359,7 +359,7 @@ typedef enum mp_media_format {
     MP_MEDIA_FORMAT_VIDEO    /**< "video" */
 } mp_media_format;
 
-/** `media_info.quality` (§4.17). */
+/** `media_info.quality`. */
 typedef enum mp_media_quality {
     MP_MEDIA_QUALITY_UNSET = 0,
     MP_MEDIA_QUALITY_UNKNOWN,  /**< "unknown" */
@@ -370,7 +370,7 @@ typedef enum mp_media_quality {
     MP_MEDIA_QUALITY_ULTRA_HD  /**< "ultra_hd" */
 } mp_media_quality;
 
-/** `event_type` (§5.15): the 19 values of GO, NET, SCH and OAS. */
+/** `event_type`: the 19 values of GO, NET, SCH and OAS. */
 typedef enum mp_event_type {
     MP_EVENT_UNSET = 0,
     MP_EVENT_SESSION_START,                /**< "session_start" */
@@ -510,13 +510,13 @@ typedef struct mp_string_map_map {
 /* Batch-level objects                                                      */
 /* ------------------------------------------------------------------------ */
 
-/** `context.data_plan` (§4.2). */
+/** `context.data_plan`. */
 typedef struct mp_data_plan_context {
     const char *plan_id;       /**< required */
     mp_opt_int64 plan_version; /**< omitted = the plan's latest version */
 } mp_data_plan_context;
 
-/** `context.batching` (§4.2, GO only, undocumented). */
+/** `context.batching` (GO only, undocumented). */
 typedef struct mp_batching_context {
     mp_opt_bool bypass;
     const char *partition_key;
@@ -524,8 +524,8 @@ typedef struct mp_batching_context {
 } mp_batching_context;
 
 /**
- * A location: `events[].data.location` (GeoLocation, §4.11) and
- * `context.location` (§4.2). The last six fields are documented only for the
+ * A location: `events[].data.location` (GeoLocation, ) and
+ * `context.location`. The last six fields are documented only for the
  * batch-level context location; the JSON Schema rejects them on events.
  */
 typedef struct mp_location {
@@ -540,14 +540,14 @@ typedef struct mp_location {
     mp_location_source location_source;
 } mp_location;
 
-/** `context` (§4.2). */
+/** `context`. */
 typedef struct mp_batch_context {
     const mp_data_plan_context *data_plan;
     const mp_batching_context *batching;
     const mp_location *location;
 } mp_batch_context;
 
-/** `user_identities` (§4.3): all 22 identity types, each a string. */
+/** `user_identities`: all 22 identity types, each a string. */
 typedef struct mp_user_identities {
     const char *other;
     const char *customer_id;
@@ -573,7 +573,7 @@ typedef struct mp_user_identities {
     const char *phone_number_3;
 } mp_user_identities;
 
-/** `device_info` (§4.5), in the GO SDK's key order. */
+/** `device_info`, in the GO SDK's key order. */
 typedef struct mp_device_info {
     const char *brand;
     const char *product;
@@ -622,7 +622,7 @@ typedef struct mp_device_info {
     const char *fire_advertising_id; /**< a UUID */
 } mp_device_info;
 
-/** `application_info` (§4.6). */
+/** `application_info`. */
 typedef struct mp_application_info {
     const char *application_name;
     const char *application_version;
@@ -634,7 +634,7 @@ typedef struct mp_application_info {
     mp_opt_double sideloaded_kits_count; /**< web SDK only; the JSON Schema rejects it */
 } mp_application_info;
 
-/** `source_info` (§4.7): set by the server; rarely sent. */
+/** `source_info`: set by the server; rarely sent. */
 typedef struct mp_source_info {
     mp_channel channel; /**< required when source_info is sent */
     const char *partner;
@@ -643,14 +643,14 @@ typedef struct mp_source_info {
     mp_opt_bool is_historical;
 } mp_source_info;
 
-/** `attribution_info` (§4.8). All three fields are required when it is sent. */
+/** `attribution_info`. All three fields are required when it is sent. */
 typedef struct mp_attribution_info {
     const char *service_provider;
     const char *publisher;
     const char *campaign;
 } mp_attribution_info;
 
-/** A consent purpose's state (§4.9): a GDPR purpose or CCPA data_sale_opt_out. */
+/** A consent purpose's state: a GDPR purpose or CCPA data_sale_opt_out. */
 typedef struct mp_consent {
     const char *regulation;
     const char *purpose;
@@ -678,7 +678,7 @@ typedef struct mp_ccpa_consent_state {
     const mp_consent *data_sale_opt_out; /**< consented = true means the user opted OUT of data sale */
 } mp_ccpa_consent_state;
 
-/** `consent_state` (§4.9). */
+/** `consent_state`. */
 typedef struct mp_consent_state {
     mp_gdpr_purpose_list gdpr;
     const mp_ccpa_consent_state *ccpa;
@@ -688,7 +688,7 @@ typedef struct mp_consent_state {
 /* Event sub-objects                                                        */
 /* ------------------------------------------------------------------------ */
 
-/** `device_current_state` (§4.12). */
+/** `device_current_state`. */
 typedef struct mp_device_current_state {
     mp_opt_int64 time_since_start_ms;
     mp_opt_double battery_level;
@@ -709,12 +709,12 @@ typedef struct mp_device_current_state {
     mp_orientation status_bar_orientation;
 } mp_device_current_state;
 
-/** `event_system_notification_info` (§4.13): output only. */
+/** `event_system_notification_info`: output only. */
 typedef struct mp_system_notification_info {
     mp_system_notification_type type;
 } mp_system_notification_info;
 
-/** Common event data (§4.10), present in every event's `data`. */
+/** Common event data, present in every event's `data`. */
 typedef struct mp_event_common {
     mp_opt_int64 timestamp_unixtime_ms; /**< when it happened; required by /bulkevents/historical */
     mp_opt_int64 event_id;              /**< output only */
@@ -727,7 +727,7 @@ typedef struct mp_event_common {
     const mp_location *location;
     const mp_device_current_state *device_current_state;
     mp_opt_bool is_goal_defined;
-    mp_opt_double lifetime_value_change; /**< a number, as the JSON Schema says (schema.md D-6) */
+    mp_opt_double lifetime_value_change; /**< a number, as the JSON Schema says (docs/api-notes.md D-6) */
     const char *lifetime_value_attribute_name;
     const char *data_connection_type;
     mp_opt_int64 event_num;
@@ -740,7 +740,7 @@ typedef struct mp_event_common {
     mp_opt_double active_time_on_site_ms; /**< web */
 } mp_event_common;
 
-/** Media details (§4.17, PY/NODE/RB; `media_info` in custom_event data). */
+/** Media details (PY/NODE/RB; `media_info` in custom_event data). */
 typedef struct mp_media_info {
     mp_media_action action;
     const char *channel;
@@ -752,7 +752,7 @@ typedef struct mp_media_info {
     mp_opt_double playback_rate;
 } mp_media_info;
 
-/** A product (§4.15). */
+/** A product. */
 typedef struct mp_product {
     const char *id; /**< SKU */
     const char *name;
@@ -773,7 +773,7 @@ typedef struct mp_product_list {
     size_t count;
 } mp_product_list;
 
-/** `product_action` (§4.15). */
+/** `product_action`. */
 typedef struct mp_product_action {
     mp_product_action_type action; /**< required */
     mp_opt_int64 checkout_step;
@@ -789,7 +789,7 @@ typedef struct mp_product_action {
     mp_product_list products;
 } mp_product_action;
 
-/** A promotion (§4.15). `position` is a string here, unlike mp_product. */
+/** A promotion. `position` is a string here, unlike mp_product. */
 typedef struct mp_promotion {
     const char *id;
     const char *name;
@@ -802,13 +802,13 @@ typedef struct mp_promotion_list {
     size_t count;
 } mp_promotion_list;
 
-/** `promotion_action` (§4.15). */
+/** `promotion_action`. */
 typedef struct mp_promotion_action {
     mp_promotion_action_type action; /**< required */
     mp_promotion_list promotions;
 } mp_promotion_action;
 
-/** One `product_impressions` entry (§4.15). */
+/** One `product_impressions` entry. */
 typedef struct mp_product_impression {
     const char *product_impression_list; /**< required */
     mp_product_list products;            /**< required */
@@ -819,12 +819,12 @@ typedef struct mp_product_impression_list {
     size_t count;
 } mp_product_impression_list;
 
-/** `shopping_cart` (§4.15). */
+/** `shopping_cart`. */
 typedef struct mp_shopping_cart {
     mp_product_list products; /**< required */
 } mp_shopping_cart;
 
-/** UserIdentity inside user_identity_change (§4.16). */
+/** UserIdentity inside user_identity_change. */
 typedef struct mp_user_identity {
     mp_identity_type identity_type;     /**< required */
     const char *identity;               /**< required */
@@ -833,7 +833,7 @@ typedef struct mp_user_identity {
 } mp_user_identity;
 
 /* ------------------------------------------------------------------------ */
-/* Event data, one struct per event type with fields of its own (§4.14)     */
+/* Event data, one struct per event type with fields of its own            */
 /* ------------------------------------------------------------------------ */
 
 typedef struct mp_custom_event_data {
@@ -976,7 +976,7 @@ typedef struct mp_event_list {
 } mp_event_list;
 
 /* ------------------------------------------------------------------------ */
-/* The batch (§4.1)                                                         */
+/* The batch                                                                */
 /* ------------------------------------------------------------------------ */
 
 /**

@@ -1,6 +1,6 @@
 /*
  * mp_validate_batch(): checks a batch against the Events API's rules
- * (schema.md §4-§6, api.md §2) and reports every problem, each with its
+ * (docs/api-notes.md §2, §4 and §5) and reports every problem, each with its
  * JSON path, instead of stopping at the first.
  *
  * One walk over the schema tables does all the per-field work (required
@@ -50,11 +50,11 @@ _Static_assert(MP__FMT_DOUBLE_MAX + 4 <= BOUND_SLACK && MP__FMT_INT64_MAX + 4 <=
                "BOUND_SLACK must cover a number, its separators and a null");
 
 /* Events older than this on /v2/events and /v2/bulkevents belong on the
- * historical endpoint (api.md §2.4). */
+ * historical endpoint (docs/api-notes.md §2.4). */
 #define MAX_LIVE_AGE_MS (30LL * 24 * 3600 * 1000)
 
 /* Event timestamps below this (1973-03-03 in ms, but year 5138 in seconds)
- * were almost certainly written in seconds (schema.md D-1, api.md §2.3). */
+ * were almost certainly written in seconds (docs/api-notes.md D-1, docs/api-notes.md §2.3). */
 #define MIN_PLAUSIBLE_MS 100000000000LL
 
 /* Maps up to this many entries are checked for duplicate keys pairwise;
@@ -420,7 +420,7 @@ static int check_scalar(val *v, const mp_value *x, size_t max_chars, const mp__p
 /* An attribute value or user_attribute_change new/old (not ABSENT). */
 static void check_value(val *v, const mp_value *x, const attr_rules *r, const mp__path *path) {
     if (r->strings_only && x->type != MP_VALUE_STRING)
-        error_at(v, MP_ERR_TYPE, path, "is %s; only string values are allowed here (schema.md D-4, D-5)",
+        error_at(v, MP_ERR_TYPE, path, "is %s; only string values are allowed here (docs/api-notes.md D-4, D-5)",
                  value_type_name(x->type));
     if (check_scalar(v, x, r->max_value_chars, path))
         return;
@@ -431,7 +431,7 @@ static void check_value(val *v, const mp_value *x, const attr_rules *r, const mp
     if (!r->lists_allowed && !r->strings_only)
         error_at(v, MP_ERR_TYPE, path,
                  "is a list; the official JSON Schema accepts only a string, number, boolean or "
-                 "null here (schema.md D-4)");
+                 "null here (docs/api-notes.md D-4)");
     const mp_value *items = x->u.list.items;
     size_t count = x->u.list.count;
     if (!items && count) {
@@ -562,7 +562,7 @@ static mp_state field_state(const mp__field *f, const void *base) {
 
 /* The field's flags, plus rules that depend on the event type: the JSON
  * Schema types screen_view's custom_flags values as strings only, while
- * custom and commerce events accept any scalar (schema.md D-5). */
+ * custom and commerce events accept any scalar (docs/api-notes.md D-5). */
 static unsigned effective_flags(const val *v, const mp__object *obj, const mp__field *f) {
     unsigned flags = f->flags;
     if (obj == &mp__event_common_object && v->event_type == MP_EVENT_SCREEN_VIEW &&
@@ -574,12 +574,12 @@ static unsigned effective_flags(const val *v, const mp__object *obj, const mp__f
 static void warn_unsendable(val *v, const mp__field *f, const mp__path *path) {
     if (f->flags & MP__F_OUTPUT_ONLY)
         warning_at(v, MP_ERR_INVALID, path,
-                   "is set by mParticle; do not send it (output only, schema.md §1 rule 10)%s",
+                   "is set by mParticle; do not send it (output only, docs/api-notes.md §4.2 rule 10)%s",
                    (f->flags & MP__F_NOT_IN_SCHEMA) ? "; the official JSON Schema also rejects the key"
                                                     : "");
     else if (f->flags & MP__F_NOT_IN_SCHEMA)
         warning_at(v, MP_ERR_INVALID, path,
-                   "the official JSON Schema rejects this key (schema.md §6); only some SDKs or "
+                   "the official JSON Schema rejects this key (docs/api-notes.md §5); only some SDKs or "
                    "the docs use it");
 }
 
@@ -592,11 +592,11 @@ static void check_enum(val *v, const mp__field *f, int value, const mp__path *pa
     if (en == mp__enums[MP_ENUM_ENVIRONMENT] && value == MP_ENVIRONMENT_UNKNOWN)
         warning_at(v, MP_ERR_ENUM, path,
                    "\"unknown\" is rejected by the official JSON Schema; send \"development\" or "
-                   "\"production\" (schema.md §5.1)");
+                   "\"production\" (docs/api-notes.md §4.2 rule 2)");
     else if (en == mp__enums[MP_ENUM_PLATFORM] && value == MP_PLATFORM_DESKTOP)
         warning_at(v, MP_ERR_ENUM, path,
-                   "\"desktop\" is in neither the official JSON Schema nor the docs (schema.md "
-                   "§5.9, D-11)");
+                   "\"desktop\" is in neither the official JSON Schema nor the docs "
+                   "(docs/api-notes.md D-11)");
 }
 
 static void check_string_list(val *v, const char *const *items, size_t count,
@@ -760,7 +760,7 @@ static int64_t saturating_sub(int64_t a, int64_t b) {
     return a - b;
 }
 
-/* The historical endpoint's rules (api.md §2.4) and, elsewhere, the 30-day
+/* The historical endpoint's rules (docs/api-notes.md §2.4) and, elsewhere, the 30-day
  * advice, on one event's timestamp_unixtime_ms. */
 static void check_event_time(val *v, const mp_event *ev, const mp__path *data_path) {
     const mp_opt_int64 *ts = &ev->common.timestamp_unixtime_ms;
@@ -770,14 +770,14 @@ static void check_event_time(val *v, const mp_event *ev, const mp__path *data_pa
         if (historical)
             error_at(v, MP_ERR_INVALID, &tp,
                      "required field is %s: /v2/bulkevents/historical does not process a batch "
-                     "with an event without timestamp_unixtime_ms (api.md §2.4)",
+                     "with an event without timestamp_unixtime_ms (docs/api-notes.md §2.4)",
                      ts->state == MP_ABSENT ? "missing" : "null");
         return;
     }
     if (ts->value > 0 && ts->value < MIN_PLAUSIBLE_MS) {
         warning_at(v, MP_ERR_INVALID, &tp,
                    "is %" PRId64 ", which looks like seconds since the epoch; the API wants "
-                   "milliseconds (schema.md D-1)",
+                   "milliseconds (docs/api-notes.md D-1)",
                    ts->value);
         if (!historical)
             return; /* the 30-day advice would only repeat it */
@@ -787,22 +787,22 @@ static void check_event_time(val *v, const mp_event *ev, const mp__path *data_pa
         if (age < 0)
             error_at(v, MP_ERR_INVALID, &tp,
                      "is %" PRId64 " ms in the future; /v2/bulkevents/historical only accepts "
-                     "events at least 72 hours old (api.md §2.4)",
+                     "events at least 72 hours old (docs/api-notes.md §2.4)",
                      saturating_sub(0, age));
         else
             error_at(v, MP_ERR_INVALID, &tp,
                      "is %" PRId64 ".%" PRId64 " hours old; /v2/bulkevents/historical only "
-                     "accepts events at least 72 hours old (api.md §2.4)",
+                     "accepts events at least 72 hours old (docs/api-notes.md §2.4)",
                      age / 3600000, age % 3600000 / 360000);
     } else if (!historical && age > MAX_LIVE_AGE_MS) {
         warning_at(v, MP_ERR_INVALID, &tp,
                    "is %" PRId64 ".%" PRId64 " days old; use /v2/bulkevents/historical for data "
-                   "older than 30 days (api.md §2.4)",
+                   "older than 30 days (docs/api-notes.md §2.4)",
                    age / 86400000, age % 86400000 / 8640000);
     }
 }
 
-/* schema.md §4.14.3: product-based, promotion-based or impression-based. */
+/* docs/api-notes.md §4.4: product-based, promotion-based or impression-based. */
 static void check_commerce(val *v, const mp_commerce_event_data *c, const mp__path *data_path) {
     const char *names[3];
     size_t n = 0;
@@ -816,16 +816,16 @@ static void check_commerce(val *v, const mp_commerce_event_data *c, const mp__pa
     if (n == 0)
         error_at(v, MP_ERR_INVALID, data_path,
                  "has none of product_action, promotion_action and product_impressions; a "
-                 "commerce_event needs exactly one (schema.md §4.14.3)");
+                 "commerce_event needs exactly one (docs/api-notes.md §4.4)");
     else if (n == 2)
         error_at(v, MP_ERR_INVALID, data_path,
                  "has both %s and %s; a commerce_event needs exactly one of product_action, "
-                 "promotion_action and product_impressions (schema.md §4.14.3)",
+                 "promotion_action and product_impressions (docs/api-notes.md §4.4)",
                  names[0], names[1]);
     else if (n == 3)
         error_at(v, MP_ERR_INVALID, data_path,
                  "has all of product_action, promotion_action and product_impressions; a "
-                 "commerce_event needs exactly one (schema.md §4.14.3)");
+                 "commerce_event needs exactly one (docs/api-notes.md §4.4)");
 }
 
 static void check_event(val *v, const mp_event *ev, const mp__path *path) {
@@ -840,7 +840,7 @@ static void check_event(val *v, const mp_event *ev, const mp__path *path) {
     } else if (t == MP_EVENT_PRE_ATTRIBUTION || t == MP_EVENT_PUSH_REACTION) {
         error_at(v, MP_ERR_INVALID, &tp,
                  "\"%s\" has no inbound data model; the Events API schema rejects it "
-                 "(schema.md §4.14)",
+                 "(docs/api-notes.md §4.3)",
                  mp__event_descs[t].name.name);
     }
     int known = t > 0 && t < mp__event_desc_count;
@@ -856,7 +856,7 @@ static void check_event(val *v, const mp_event *ev, const mp__path *path) {
         mp__path sp = MP__PATH_KEY(&dp, "session_id", 10);
         warning_at(v, MP_ERR_INVALID, &sp,
                    "is missing; the official JSON Schema requires session_id on session_start "
-                   "(schema.md §4.14.4)");
+                   "(docs/api-notes.md §4.3)");
     }
     check_event_time(v, ev, &dp);
     v->event_type = 0;
@@ -877,7 +877,7 @@ static int has_text(const char *s) {
     return s && !MP_IS_NULL(s) && s[0] != '\0';
 }
 
-/* api.md §2.6: "It's critical to include either user or device identities".
+/* docs/api-notes.md §2.6: "It's critical to include either user or device identities".
  * An empty string identifies no one, so it does not count. */
 static int has_identity(const mp_batch *b) {
     if (b->mpid.state == MP_PRESENT || has_text(b->mp_deviceid))
@@ -939,13 +939,13 @@ mp_error mp_validate_batch(const mp_batch *batch, const mp_validate_options *opt
     if (opts && opts->historical && !has_events(batch)) {
         mp__path ep = MP__PATH_KEY(NULL, "events", 6);
         error_at(v, MP_ERR_INVALID, &ep,
-                 "a batch for /v2/bulkevents/historical must have at least one event (api.md "
-                 "§2.4)");
+                 "a batch for /v2/bulkevents/historical must have at least one event "
+                 "(docs/api-notes.md §2.4)");
     }
     if (!has_identity(batch))
         warning_at(v, MP_ERR_INVALID, NULL,
                    "has no user or device identity (user_identities, mpid, mp_deviceid or a "
-                   "device_info advertising id); it is critical to include one (api.md §2.6)");
+                   "device_info advertising id); it is critical to include one (docs/api-notes.md §2.6)");
     check_size(v, batch);
 
     mp_error rc = v->nomem ? MP_ERR_NOMEM : v->errors ? MP_ERR_INVALID : MP_OK;

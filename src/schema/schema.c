@@ -1,7 +1,7 @@
 /*
  * The data model's tables: one line per field, in wire order (the GO SDK's
- * key order, schema.md Appendix A, with the keys GO lacks appended).
- * Sources for every flag and limit: schema.md §4 and §5, api.md §2.1.
+ * key order, docs/api-notes.md §4.6, with the keys GO lacks appended).
+ * Sources for every flag and limit: docs/api-notes.md §2.1, §4 and §5, and docs/data-model.md.
  */
 #include "schema/schema.h"
 

@@ -17,7 +17,12 @@
 # SAME_JSON    file: standard output must hold the same JSON value, checked
 #              by `PYTHON3 SCHEMA_CHECK --compare` (an independent parser)
 # SCHEMA_VALID ON: standard output must pass `PYTHON3 SCHEMA_CHECK --ndjson`,
-#              the official JSON Schema of the API
+#              the official JSON Schema of the API, read from REFERENCE
+# REFERENCE    folder of mParticle's official JSON Schema files
+#              (tests/CMakeLists.txt, MP_REFERENCE_DIR)
+# NEEDS_REFERENCE ON: the test needs REFERENCE (its schema, or its sample as
+#              input); without the files it prints "SKIPPED: <reason>" and
+#              runs nothing (the test's SKIP_REGULAR_EXPRESSION is ^SKIPPED:)
 # AGAIN_ARGS   '|'-separated arguments of a second run that reads the first
 #              run's standard output on its standard input; it must exit 0
 #              and write the same bytes (e.g. "normalize": normalizing is
@@ -37,6 +42,18 @@ if(NOT DEFINED STDIN)
   set(STDIN /dev/null)
 endif()
 string(REPLACE "|" ";" args "${ARGS}")
+
+if(NEEDS_REFERENCE)
+  foreach(f schema.json bulk.schema.json sample.json)
+    if(NOT EXISTS "${REFERENCE}/mparticle.inbound.eventsapi.${f}")
+      message("SKIPPED: mParticle's official JSON Schema is not available "
+        "(no ${REFERENCE}/mparticle.inbound.eventsapi.${f}); configure with "
+        "-DMP_REFERENCE_DIR=DIR, DIR holding the files of "
+        "https://github.com/mParticle/docs/tree/1bace4491f7acc66711383eb103cca5b511878da/static/schema")
+      return()
+    endif()
+  endforeach()
+endif()
 
 # Output goes through files, not variables: execute_process would strip
 # nothing, but files keep the exact bytes for the byte-exact comparisons.
@@ -105,7 +122,7 @@ if(DEFINED SAME_JSON)
 endif()
 
 if(SCHEMA_VALID)
-  execute_process(COMMAND ${PYTHON3} ${SCHEMA_CHECK} --ndjson ${out}
+  execute_process(COMMAND ${PYTHON3} ${SCHEMA_CHECK} --reference ${REFERENCE} --ndjson ${out}
     RESULT_VARIABLE valid OUTPUT_VARIABLE why ERROR_VARIABLE why)
   if(NOT valid EQUAL 0)
     fail("stdout does not pass the official JSON Schema: ${why}")

@@ -2,9 +2,10 @@
 """Independent check of JSON batches against mParticle's official JSON Schema.
 
 The encoder is tested against the schema that mParticle publishes
-(reference/mparticle.inbound.eventsapi.schema.json, draft-07), validated by
+(mparticle.inbound.eventsapi.schema.json, draft-07, in the folder given by
+--reference or MP_REFERENCE_DIR; see CONTRIBUTING.md), validated by
 python3-jsonschema rather than by anything in libmparticle. That schema is
-stale on a few points (reference/schema.md section 6); PATCHES below lists
+stale on a few points (docs/api-notes.md §5); PATCHES below lists
 every change made to it, each with its source. Nothing else is relaxed.
 
 Usage:
@@ -55,7 +56,7 @@ def _event_data_part(schema, event_def):
 # because the published one is wrong); none tightens it. Keys that the schema
 # already lets through are not patched: event `data` objects and `context`
 # have no additionalProperties:false, so profile_name/previous_profile_name
-# (schema.md D-13), media_info (4.17), page_url, custom_flags on every event
+# (docs/api-notes.md D-13), media_info (D-26), page_url, custom_flags on every event
 # (D-5), context.location and context.batching (D-9) need nothing.
 # --------------------------------------------------------------------------
 
@@ -64,7 +65,7 @@ NEW_IDENTITY_TYPES = ["other_id_5", "other_id_6", "other_id_7", "other_id_8", "o
 
 
 def patch_identity_types(schema):
-    # schema.md D-3: SCH stops at other_id_4; DOC, OAS and every newer SDK have 22 types.
+    # docs/api-notes.md D-3: SCH stops at other_id_4; DOC, OAS and every newer SDK have 22 types.
     props = schema["properties"]["user_identities"]["properties"]
     for name in NEW_IDENTITY_TYPES:
         props[name] = copy.deepcopy(STRING)
@@ -72,7 +73,7 @@ def patch_identity_types(schema):
 
 
 def patch_gdpr_map_and_ccpa(schema):
-    # schema.md D-7: gdpr is a map of purpose -> consent (DOC), not one consent object;
+    # docs/api-notes.md D-7: gdpr is a map of purpose -> consent (DOC), not one consent object;
     # ccpa {data_sale_opt_out: consent} is documented (DOC, JAVA, NET, PY, TS) but forbidden.
     consent = {"$ref": "#/definitions/GDPRConsentState"}
     props = schema["definitions"]["ConsentState"]["properties"]
@@ -82,34 +83,34 @@ def patch_gdpr_map_and_ccpa(schema):
 
 
 def patch_consent_purpose(schema):
-    # schema.md 4.9 / D-7: TS names the purpose inside the consent object ("purpose").
+    # docs/api-notes.md D-7, D-26: TS names the purpose inside the consent object ("purpose").
     schema["definitions"]["GDPRConsentState"]["properties"]["purpose"] = copy.deepcopy(STRING)
 
 
 def patch_partner_identities(schema):
-    # schema.md D-9: partner_identities (DOC, GO, JAVA, TS) is rejected by SCH.
+    # docs/api-notes.md D-9: partner_identities (DOC, GO, JAVA, TS) is rejected by SCH.
     schema["properties"]["partner_identities"] = {
         "type": ["object", "null"], "additionalProperties": copy.deepcopy(STRING)}
 
 
 def patch_schema_version(schema):
-    # schema.md D-8: DOC sends "schema_version": 2 in every inbound example; SCH rejects it.
+    # docs/api-notes.md D-8: DOC sends "schema_version": 2 in every inbound example; SCH rejects it.
     schema["properties"]["schema_version"] = copy.deepcopy(INTEGER)
 
 
 def patch_modified(schema):
-    # schema.md 4.1: "modified" is sent by the web SDK (TS master); SCH rejects it.
+    # docs/api-notes.md D-26: "modified" is sent by the web SDK (TS master); SCH rejects it.
     schema["properties"]["modified"] = copy.deepcopy(BOOLEAN)
 
 
 def patch_attribution_event_type(schema):
-    # schema.md D-10: custom_event_type "attribution" is in DOC, GO and PY; SCH lacks it.
+    # docs/api-notes.md D-10: custom_event_type "attribution" is in DOC, GO and PY; SCH lacks it.
     _event_data_part(schema, "CustomEvent")["properties"]["custom_event_type"]["enum"].append(
         "attribution")
 
 
 def patch_breadcrumb_strings(schema):
-    # schema.md D-17: crash_report.breadcrumbs items are strings in GO, JAVA, NET, TS and OAS;
+    # docs/api-notes.md D-17: crash_report.breadcrumbs items are strings in GO, JAVA, NET, TS and OAS;
     # SCH alone wants breadcrumb envelopes. Both forms are accepted.
     props = _event_data_part(schema, "CrashReportEvent")["properties"]
     props["breadcrumbs"]["items"] = {
@@ -117,7 +118,7 @@ def patch_breadcrumb_strings(schema):
 
 
 def patch_geo_location_doc_keys(schema):
-    # schema.md 4.11: DOC documents six more location keys; SCH's GeoLocation rejects them.
+    # docs/api-notes.md D-26: DOC documents six more location keys; SCH's GeoLocation rejects them.
     props = schema["definitions"]["GeoLocation"]["properties"]
     for name in ("country_code", "region_code", "city_name", "postal_code"):
         props[name] = copy.deepcopy(STRING)
@@ -126,7 +127,7 @@ def patch_geo_location_doc_keys(schema):
 
 
 def patch_sideloaded_kits_count(schema):
-    # schema.md 4.6: application_info.sideloaded_kits_count (web SDK, TS 2023); SCH rejects it.
+    # docs/api-notes.md D-26: application_info.sideloaded_kits_count (web SDK, TS 2023); SCH rejects it.
     schema["definitions"]["ApplicationInformation"]["properties"]["sideloaded_kits_count"] = (
         copy.deepcopy(NUMBER))
 
@@ -265,7 +266,7 @@ def _make_validator_class():
         yield from standard_one_of(validator, branches, instance, schema)
 
     def ignore_ref_siblings(schema):
-        # Draft 7: next to "$ref" every other keyword is ignored (schema.md
+        # Draft 7: next to "$ref" every other keyword is ignored (docs/api-notes.md
         # D-20). validators.extend() would drop this rule, so the class is
         # made with create() and the rule restated.
         ref = schema.get("$ref")

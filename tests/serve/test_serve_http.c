@@ -62,7 +62,7 @@ static void test_routes_accept(void **state) {
     assert_string_equal(http_header(&r, "X-mp-rate-limit-percentage-used", v, sizeof v), "0");
     http_result_free(&r);
 
-    /* Historical: events with timestamps older than 72 hours (api.md §2.4). */
+    /* Historical: events with timestamps older than 72 hours (docs/api-notes.md §2.4). */
     const char *old = "[{\"environment\":\"production\",\"user_identities\":{\"customer_id\":"
                       "\"c\"},\"events\":[{\"event_type\":\"custom_event\",\"data\":{"
                       "\"event_name\":\"e\",\"custom_event_type\":\"other\","
@@ -196,7 +196,7 @@ static void test_auth_any_credentials(void **state) {
     mp_serve_stop(s);
 }
 
-/* The API's own example (api.md §1.3). */
+/* The API's own example (docs/api-notes.md §1.3). */
 static void test_auth_docs_example(void **state) {
     (void)state;
     mp_serve_options o = {.api_key = "example-api-key", .api_secret = "example-api-secret"};
@@ -270,7 +270,7 @@ static void test_validation_historical_rules(void **state) {
     (void)state;
     mp_server *s = test_start(NULL);
     http_result r;
-    /* An event without a timestamp, and a batch without events, break api.md §2.4. */
+    /* An event without a timestamp, and a batch without events, break docs/api-notes.md §2.4. */
     const char *body =
         "[{\"environment\":\"production\",\"user_identities\":{\"customer_id\":\"c\"},"
         "\"events\":[{\"event_type\":\"custom_event\",\"data\":{\"event_name\":\"e\","
@@ -298,7 +298,7 @@ static void test_validation_historical_rules(void **state) {
     mp_serve_stop(s);
 }
 
-/* Some batches of a bulk request fail: still 202 (api.md §1.2), only the valid ones count. */
+/* Some batches of a bulk request fail: still 202 (docs/api-notes.md §1.2), only the valid ones count. */
 static void test_validation_bulk_partial(void **state) {
     (void)state;
     char path[256];

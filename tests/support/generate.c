@@ -334,7 +334,7 @@ static double gen_attribute_double(mp_gen *g) {
 /* Rules the tables do not hold                                             */
 /* ------------------------------------------------------------------------ */
 
-/* Enum values that the API rejects (schema.md §1 rule 2, D-11, §4.7): the
+/* Enum values that the API rejects (docs/api-notes.md §4.2 rule 2, D-11): the
  * model has them because some SDK sends them, but a valid batch cannot. */
 static const struct {
     const char *type_name;
@@ -524,7 +524,7 @@ static void gen_string_list(mp_gen *g, mp_string_list *out) {
 }
 
 /* user_attribute_change new/old: a string, a list of strings, or null
- * (SCH StringOrArray; schema.md D-14). */
+ * (SCH StringOrArray; docs/api-notes.md D-14). */
 static mp_value gen_change_value(mp_gen *g) {
     mp_value v = {MP_VALUE_NULL, {0}};
     size_t pick = below(g, 5);
@@ -558,7 +558,7 @@ static void set_list(void *base, const mp__field *f, const void *items, size_t c
 }
 
 static value_set attribute_values(const mp__field *f, int event_type) {
-    /* SCH types screen_view custom_flags as string-only (schema.md D-5). */
+    /* SCH types screen_view custom_flags as string-only (docs/api-notes.md D-5). */
     if ((f->flags & MP__F_STRINGS_ONLY) ||
         (event_type == MP_EVENT_SCREEN_VIEW && strcmp(f->name, "custom_flags") == 0))
         return VALUES_STRINGS;
@@ -688,7 +688,7 @@ static void gen_object(mp_gen *g, const mp__object *obj, void *base, int event_t
 /* Events                                                                   */
 /* ------------------------------------------------------------------------ */
 
-/* The three forms of a commerce event (schema.md §4.14.3). */
+/* The three forms of a commerce event (docs/api-notes.md §4.4). */
 static const char *const commerce_forms[] = {"product_action", "promotion_action",
                                              "product_impressions"};
 #define COMMERCE_FORMS 3

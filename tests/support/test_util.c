@@ -442,6 +442,31 @@ static char *read_all(int fd) {
     return buf;
 }
 
+int mp_test_skip_without_reference(void) {
+    static const char *const files[] = {
+        "mparticle.inbound.eventsapi.schema.json",
+        "mparticle.inbound.eventsapi.bulk.schema.json",
+        "mparticle.inbound.eventsapi.sample.json",
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", MP_REFERENCE_DIR, files[i]);
+        if (access(path, R_OK) != 0) {
+            printf("SKIPPED: mParticle's official JSON Schema is not available (%s: %s); "
+                   "configure with -DMP_REFERENCE_DIR=DIR, DIR holding the files of "
+                   "https://github.com/mParticle/docs/tree/1bace4491f7acc66711383eb103cca5b511878da/static/schema\n",
+                   path, strerror(errno));
+            fflush(stdout);
+            return 77;
+        }
+    }
+    return 0;
+}
+
+int mp_test_official_run(int argc, char **argv) {
+    return argc > 1 && strcmp(argv[1], "--official") == 0;
+}
+
 int mp_test_schema_check(const char *const *args, char **output) {
     if (output)
         *output = NULL;

@@ -34,6 +34,22 @@ char *mp_test_read_file(const char *path, size_t *len);
 int mp_test_write_temp(const char *data, size_t len, char *path_out, size_t path_cap);
 
 /**
+ * The tests that judge our JSON against mParticle's official JSON Schema
+ * (and its sample batch) need the schema's files in MP_REFERENCE_DIR
+ * (CMake: -DMP_REFERENCE_DIR=DIR, default ../shared/reference beside the
+ * repository; see CONTRIBUTING.md). The files are mParticle's, not ours, so
+ * they are not in the repository.
+ *
+ * Returns 0 when they are all there. Otherwise prints
+ * "SKIPPED: <reason>" on standard output and returns 77, the exit code
+ * those tests are registered with as SKIP_RETURN_CODE.
+ */
+int mp_test_skip_without_reference(void);
+
+/** Whether argv[1] is "--official": run only the tests that need the schema. */
+int mp_test_official_run(int argc, char **argv);
+
+/**
  * Runs `MP_PYTHON3 MP_SCHEMA_CHECK --reference MP_REFERENCE_DIR args...`
  * (args is NULL-terminated) and collects its standard output and error.
  * Returns the exit status (0 valid or equal, 1 invalid or different, 2 bad

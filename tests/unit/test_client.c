@@ -1565,7 +1565,7 @@ static void test_headers_and_timeouts(void **state) {
     assert_int_equal(q->timeout_ms, 5678);
     mp_client_free(c);
 
-    /* "" sends no User-Agent at all (api.md §1.4). */
+    /* "" sends no User-Agent at all (docs/api-notes.md §1.4). */
     o = opts_for(m);
     o.user_agent = "";
     c = client_new(&o);

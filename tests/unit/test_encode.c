@@ -1,5 +1,6 @@
 /*
- * Encoder tests against exact JSON written by hand from schema.md (key
+ * Encoder tests against exact JSON written by hand from docs/api-notes.md and
+ * docs/data-model.md (key
  * order = the schema tables' wire order), never produced by the code under
  * test. Batches are built with designated initializers the way a user
  * would. Covered: every object of model.h, all 19 event envelopes and

@@ -1049,7 +1049,7 @@ static void test_output_only_fields_warn(void **state) {
     expect_warning("timestamp_unixtime_ms", MP_ERR_INVALID, "is set by mParticle");
     expect_warning("source_info", MP_ERR_INVALID, "is set by mParticle");
     expect_warning("schema_version", MP_ERR_INVALID,
-                   "is set by mParticle; do not send it (output only, schema.md §1 rule 10); "
+                   "is set by mParticle; do not send it (output only, docs/api-notes.md §4.2 rule 10); "
                    "the official JSON Schema also rejects the key");
     expect_warning("events[1].data.event_id", MP_ERR_INVALID, "is set by mParticle");
     expect_warning("events[1].data.event_system_notification_info", MP_ERR_INVALID,
@@ -1346,7 +1346,7 @@ static void test_historical_72_hours(void **state) {
     expect_count(3);
     expect_error("events[0].data.timestamp_unixtime_ms", MP_ERR_INVALID,
                  "is 71.9 hours old; /v2/bulkevents/historical only accepts events at least 72 "
-                 "hours old (api.md §2.4)");
+                 "hours old (docs/api-notes.md §2.4)");
     expect_error("events[1].data.timestamp_unixtime_ms", MP_ERR_INVALID, "is 5.5 hours old");
     expect_error("events[7].data.timestamp_unixtime_ms", MP_ERR_INVALID,
                  "is 1500 ms in the future; /v2/bulkevents/historical");
@@ -1379,7 +1379,7 @@ static void test_live_30_days(void **state) {
     expect_count(2);
     expect_warning("events[1].data.timestamp_unixtime_ms", MP_ERR_INVALID,
                    "is 30.0 days old; use /v2/bulkevents/historical for data older than 30 days "
-                   "(api.md §2.4)");
+                   "(docs/api-notes.md §2.4)");
     expect_warning("events[7].data.timestamp_unixtime_ms", MP_ERR_INVALID, "is 45.5 days old");
 }
 
@@ -1511,7 +1511,17 @@ static void test_official_sample(void **state) {
     free(json);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+    /* The official sample is mParticle's file, outside the repository:
+     * `test_validate --official` (ctest: test_validate_official) checks it,
+     * or says SKIPPED (exit 77) when MP_REFERENCE_DIR lacks it. */
+    if (mp_test_official_run(argc, argv)) {
+        int skip = mp_test_skip_without_reference();
+        if (skip)
+            return skip;
+        const struct CMUnitTest official_tests[] = {cmocka_unit_test(test_official_sample)};
+        return cmocka_run_group_tests(official_tests, group_setup, group_teardown);
+    }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_full_batch),
         cmocka_unit_test(test_null_batch),
@@ -1561,7 +1571,6 @@ int main(void) {
         cmocka_unit_test(test_extreme_timestamps_do_not_overflow),
         cmocka_unit_test(test_reports_every_problem),
         cmocka_unit_test(test_generated_batches_have_no_errors),
-        cmocka_unit_test(test_official_sample),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
