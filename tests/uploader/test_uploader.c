@@ -1544,6 +1544,43 @@ static void test_429_waits_for_retry_after(void **state) {
     mp_serve_stop(s);
 }
 
+/* max_attempts does not count 429s (uploader.h): with max_attempts 1, two
+ * 429s then 202 still deliver, each Retry-After waited out. */
+static void test_429_does_not_use_up_attempts(void **state) {
+    (void)state;
+    const int script[] = {429, 429, 202};
+    mp_server *s = serve((mp_serve_options){.script = script, .script_len = 3,
+                                            .retry_after_seconds = 1});
+    mp_client *c = client_to(s, (mp_client_options){0});
+    collector *col = collector_new(4);
+    mp_uploader *up = uploader_new(
+        c, (mp_uploader_options){.mode = MP_UPLOAD_SINGLE, .max_attempts = 1, .linger_ms = -1},
+        col);
+    small_batch b;
+    small_build(&b, "paced", 1);
+    int64_t t0 = mono_ms();
+    enqueue_ok(up, &b.batch, 1);
+    assert_int_equal(mp_uploader_flush(up, 15000), MP_OK);
+    int64_t took = mono_ms() - t0;
+    rep r = collector_get(col, 1);
+    if (r.outcome != MP_DELIVERY_ACCEPTED)
+        fail_msg("paced by two 429s with max_attempts 1: %s, status %d, attempts %d (%s)",
+                 mp_delivery_outcome_name(r.outcome), r.status, r.attempts, r.reason);
+    assert_int_equal(r.attempts, 3); /* requests that carried it */
+    assert_true(took >= 1900);       /* two Retry-After: 1 */
+    mp_serve_stats ss = serve_stats(s);
+    assert_int_equal(ss.by_status[429], 2);
+    assert_int_equal(ss.accepted, 1);
+    mp_uploader_stats st = up_stats(up);
+    assert_int_equal(st.throttled, 2);
+    assert_int_equal(st.requests, 3);
+    assert_int_equal(uploader_close(up, 1000, col), MP_OK);
+    expect_one_report_each(col, 1);
+    collector_free(col);
+    mp_client_free(c);
+    mp_serve_stop(s);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Enqueue: validation, ids, sizes                                          */
 /* ------------------------------------------------------------------------ */
@@ -2174,6 +2211,7 @@ int main(void) {
         cmocka_unit_test(test_400_bulk_rejects_every_batch),
         cmocka_unit_test(test_401_403_rejected),
         cmocka_unit_test(test_429_waits_for_retry_after),
+        cmocka_unit_test(test_429_does_not_use_up_attempts),
         cmocka_unit_test(test_report_callback_rules),
         cmocka_unit_test(test_fork_child_gets_forked),
         cmocka_unit_test(test_enqueue_during_close_from_callback),
