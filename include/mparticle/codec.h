@@ -292,6 +292,16 @@ typedef struct mp_validate_options {
     int historical;
     /** "Now" in ms since the epoch for the 72-hour rule; 0 = the current time. */
     int64_t now_unixtime_ms;
+    /**
+     * Keep the official JSON Schema's reading where mParticle's own SDKs or
+     * docs contradict it and nothing documents that the API refuses the
+     * difference: a list in custom_flags, a number in a screen_view's
+     * custom_flags (docs/api-notes.md D-5), a field the schema requires but the docs
+     * call optional, such as session_end's session_duration_ms (D-15). 0
+     * (the default): those are warnings naming the sources, so that what the
+     * official SDKs' examples send is accepted; 1: errors.
+     */
+    int strict;
 } mp_validate_options;
 
 /**
@@ -304,8 +314,9 @@ typedef struct mp_validate_options {
  * items of <= 512 characters, event names <= 256 characters, action
  * identifiers <= 100); valid UTF-8 and finite numbers; and with
  * opts->historical the rules of §2.4. Output-only and non-schema fields are
- * warnings, and so are a batch with no user or device identity and a
- * session_start without session_id.
+ * warnings, and so are a batch with no user or device identity, a
+ * session_start without session_id, and (unless opts->strict) the points
+ * where the schema and mParticle's SDKs or docs disagree.
  *
  * Null counts as missing for a required field, except user_attribute_change
  * new/old and user_identity_change old, where null is documented. The size

@@ -196,6 +196,13 @@ typedef struct mp_serve_options {
      */
     void (*on_error)(void *error_ctx, const char *message);
     void *error_ctx;
+    /**
+     * Validate with mp_validate_options.strict: refuse (400) what the JSON
+     * Schema refuses even where mParticle's own SDKs send it (a list in
+     * custom_flags, a session_end without session_duration_ms). 0 = accept
+     * those, as the API is not documented to refuse them.
+     */
+    int strict;
 } mp_serve_options;
 
 /**

@@ -97,6 +97,7 @@ typedef struct attr_rules {
     size_t max_item_chars;  /* string items of a list; 0 = no limit */
     int lists_allowed;
     int strings_only;
+    int sdk_values; /* SDK examples send what the schema refuses (MP__F_SDK_VALUES) */
     int warn_empty_name;
 } attr_rules;
 
@@ -138,6 +139,20 @@ static void unencodable_at(val *v, mp_error code, const mp__path *path, const ch
     va_end(ap);
 }
 
+static int is_strict(const val *v) {
+    return v->opts && v->opts->strict;
+}
+
+/*
+ * A rule of the JSON Schema that mParticle's own SDKs or docs contradict,
+ * with nothing documenting that the API enforces it (docs/api-notes.md D-5, D-15).
+ * Strict validation keeps the schema's reading (an error, `strict_msg`);
+ * otherwise it is a warning that names the sources (`lenient_msg`), so that
+ * what the official SDKs send is not refused.
+ */
+static void disputed_at(val *v, mp_error code, const mp__path *path, const char *strict_msg,
+                        const char *lenient_msg);
+
 static void warning_at(val *v, mp_error code, const mp__path *path, const char *fmt, ...)
     MP__PRINTF(4, 5);
 static void warning_at(val *v, mp_error code, const mp__path *path, const char *fmt, ...) {
@@ -146,6 +161,16 @@ static void warning_at(val *v, mp_error code, const mp__path *path, const char *
     vreport(v, MP_SEVERITY_WARNING, code, path, fmt, ap);
     va_end(ap);
 }
+
+static void disputed_at(val *v, mp_error code, const mp__path *path, const char *strict_msg,
+                        const char *lenient_msg) {
+    if (is_strict(v))
+        error_at(v, code, path, "%s", strict_msg);
+    else
+        warning_at(v, code, path, "%s; --strict (mp_validate_options.strict) rejects it",
+                   lenient_msg);
+}
+
 
 static void bound_add(val *v, size_t n) {
     v->size_bound = (n > SIZE_MAX - v->size_bound) ? SIZE_MAX : v->size_bound + n;
@@ -371,6 +396,8 @@ static attr_rules rules_for(unsigned flags) {
         r.lists_allowed = 0;
     if (flags & MP__F_STRINGS_ONLY)
         r.strings_only = 1;
+    if (flags & MP__F_SDK_VALUES)
+        r.sdk_values = 1;
     return r;
 }
 
@@ -419,16 +446,35 @@ static int check_scalar(val *v, const mp_value *x, size_t max_chars, const mp__p
 
 /* An attribute value or user_attribute_change new/old (not ABSENT). */
 static void check_value(val *v, const mp_value *x, const attr_rules *r, const mp__path *path) {
-    if (r->strings_only && x->type != MP_VALUE_STRING)
+    if (r->strings_only && x->type != MP_VALUE_STRING && r->sdk_values) {
+        char strict[160], lenient[320];
+        snprintf(strict, sizeof strict,
+                 "is %s; only string values are allowed here (docs/api-notes.md D-4, D-5)",
+                 value_type_name(x->type));
+        snprintf(lenient, sizeof lenient,
+                 "is %s; the official JSON Schema allows only strings here, but mParticle's "
+                 "Node SDK example sends numbers and lists, and no document says the API "
+                 "refuses them (docs/api-notes.md D-5)",
+                 value_type_name(x->type));
+        disputed_at(v, MP_ERR_TYPE, path, strict, lenient);
+    } else if (r->strings_only && x->type != MP_VALUE_STRING) {
         error_at(v, MP_ERR_TYPE, path, "is %s; only string values are allowed here (docs/api-notes.md D-4, D-5)",
                  value_type_name(x->type));
+    }
     if (check_scalar(v, x, r->max_value_chars, path))
         return;
     if (x->type != MP_VALUE_LIST) {
         unencodable_at(v, MP_ERR_INVALID_ARGUMENT, path, "unknown mp_value type %d", (int)x->type);
         return;
     }
-    if (!r->lists_allowed && !r->strings_only)
+    if (!r->lists_allowed && !r->strings_only && r->sdk_values)
+        disputed_at(v, MP_ERR_TYPE, path,
+                    "is a list; the official JSON Schema accepts only a string, number, boolean "
+                    "or null here (docs/api-notes.md D-4)",
+                    "is a list; the official JSON Schema accepts only a string, number, boolean "
+                    "or null here, but mParticle's Node and Python SDK examples send lists, and "
+                    "no document says the API refuses them (docs/api-notes.md D-5)");
+    else if (!r->lists_allowed && !r->strings_only)
         error_at(v, MP_ERR_TYPE, path,
                  "is a list; the official JSON Schema accepts only a string, number, boolean or "
                  "null here (docs/api-notes.md D-4)");
@@ -703,6 +749,13 @@ static int is_list_kind(unsigned kind) {
 static void check_field(val *v, const mp__object *obj, const mp__field *f, const void *base,
                         const mp__path *parent, mp_state st) {
     mp__path fp = MP__PATH_KEY(parent, f->name, f->name_len);
+    if (st == MP_ABSENT && (f->flags & MP__F_DOC_OPTIONAL)) {
+        disputed_at(v, MP_ERR_INVALID, &fp, "required field is missing",
+                    "is missing; the official JSON Schema requires it, but mParticle's docs "
+                    "call it optional and its SDKs' examples leave it out, and no document says "
+                    "the API refuses that (docs/api-notes.md D-15)");
+        return;
+    }
     if (st == MP_ABSENT) {
         error_at(v, MP_ERR_INVALID, &fp, "required field is missing");
         return;

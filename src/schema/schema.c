@@ -169,7 +169,7 @@ enum { REQ = MP__F_REQUIRED, UUID = MP__F_UUID, OUT = MP__F_OUTPUT_ONLY,
 
 #define OBJ mp_data_plan_context
 static const mp__field data_plan_fields[] = {
-    STR(plan_id, REQ),
+    STR(plan_id, REQ | MP__F_DOC_OPTIONAL),
     INT(plan_version, 0),
 };
 static OBJECT(data_plan_object, "data_plan", OBJ, data_plan_fields);
@@ -408,7 +408,7 @@ static const mp__field event_common_fields[] = {
     BOOL(is_main_thread, 0),
     STR(canonical_name, 0),
     OBJF(event_system_notification_info, OUT, system_notification_object),
-    ATTRS(custom_flags, EVATTR),
+    ATTRS(custom_flags, EVATTR | MP__F_SDK_VALUES),
     STR(page_url, 0),
     DBL(active_time_on_site_ms, 0),
 };
@@ -485,8 +485,8 @@ static OBJECT(promotion_action_object, "promotion_action", OBJ, promotion_action
 
 #define OBJ mp_product_impression
 static const mp__field product_impression_fields[] = {
-    STR(product_impression_list, REQ),
-    OBJLIST(products, REQ, product_object),
+    STR(product_impression_list, REQ | MP__F_DOC_OPTIONAL),
+    OBJLIST(products, REQ | MP__F_DOC_OPTIONAL, product_object),
 };
 static OBJECT(product_impression_object, "product_impression", OBJ,
               product_impression_fields);
@@ -524,7 +524,7 @@ static OBJECT(custom_event_object, "custom_event", OBJ, custom_event_fields);
 
 #define OBJ mp_screen_view_data
 static const mp__field screen_view_fields[] = {
-    STRMAX(screen_name, REQ, 256),
+    STRMAX(screen_name, REQ | MP__F_DOC_OPTIONAL, 256),
     STR(activity_type, 0),
 };
 static OBJECT(screen_view_object, "screen_view", OBJ, screen_view_fields);
@@ -547,7 +547,7 @@ static OBJECT(commerce_event_object, "commerce_event", OBJ, commerce_event_field
 
 #define OBJ mp_session_end_data
 static const mp__field session_end_fields[] = {
-    INT(session_duration_ms, REQ),
+    INT(session_duration_ms, REQ | MP__F_DOC_OPTIONAL),
 };
 static OBJECT(session_end_object, "session_end", OBJ, session_end_fields);
 #undef OBJ
@@ -599,7 +599,7 @@ static OBJECT(application_state_transition_object, "application_state_transition
 
 #define OBJ mp_push_message_data
 static const mp__field push_message_fields[] = {
-    STR(push_message_token, REQ),
+    STR(push_message_token, REQ | MP__F_DOC_OPTIONAL),
     ENUMF(push_message_type, REQ, push_message_type_enum),
     STR(message, 0),
     STR(network, 0),
@@ -614,11 +614,11 @@ static OBJECT(push_message_object, "push_message", OBJ, push_message_fields);
 #define OBJ mp_network_performance_data
 static const mp__field network_performance_fields[] = {
     STR(http_verb, 0),
-    STR(url, REQ),
+    STR(url, REQ | MP__F_DOC_OPTIONAL),
     INT(time_elapsed, 0),
     INT(bytes_in, 0),
     INT(bytes_out, 0),
-    INT(response_code, REQ),
+    INT(response_code, REQ | MP__F_DOC_OPTIONAL),
     STR(data, 0),
 };
 static OBJECT(network_performance_object, "network_performance", OBJ,

@@ -493,7 +493,8 @@ static void check_batches(mp_server *s, srv_conn *c, srv_reply *r, const srv_spa
         reply_problems(r, diag, bulk);
         goto done;
     }
-    mp_validate_options vopts = {.historical = c->route == SRV_ROUTE_HISTORICAL};
+    mp_validate_options vopts = {.historical = c->route == SRV_ROUTE_HISTORICAL,
+                                 .strict = s->strict};
     size_t nvalid = 0;
     for (size_t i = 0; i < count; i++) {
         valid[i] = 0;

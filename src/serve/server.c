@@ -502,6 +502,7 @@ static mp_error configure(mp_server *s, const mp_serve_options *o, char *errbuf,
         return MP_ERR_INVALID_ARGUMENT;
     }
     s->sink = o->sink;
+    s->strict = o->strict;
     s->max_request = o->max_request_bytes ? o->max_request_bytes : MP_MAX_REQUEST_BYTES;
     s->max_batch = o->max_batch_bytes ? o->max_batch_bytes : MP_MAX_BATCH_BYTES;
     s->max_batches = o->max_batches ? o->max_batches : MP_MAX_BATCHES_PER_REQUEST;

@@ -40,6 +40,7 @@ struct mp_server {
     char *api_key, *api_secret; /* both NULL: any non-empty credentials */
     char *scope;                /* X-mp-rate-limit-exceeded */
     int sink;
+    int strict;         /* mp_validate_options.strict */
     size_t max_request, max_batch, max_batches;
     int limit_status;
     unsigned latency_ms;

@@ -163,7 +163,8 @@ static void round_trip(const mp_batch *batch, long index, const json_t *input, i
                        mp_buffer *a, mp_buffer *b, mp_diag *diag) {
     /* Both rule sets, the historical one with a fixed "now" so that a
      * crash replays the same way tomorrow. */
-    static const mp_validate_options historical = {1, INT64_C(1700000000000)};
+    static const mp_validate_options historical = {.historical = 1,
+                                                   .now_unixtime_ms = INT64_C(1700000000000)};
     const mp_validate_options *rules[] = {NULL, &historical};
     for (size_t r = 0; r < sizeof rules / sizeof rules[0]; r++) {
         mp_diag_clear(diag);

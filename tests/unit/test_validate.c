@@ -27,8 +27,10 @@
 #define UUID_A "607258d9-c28b-43ad-95ed-e9593025d5a1"
 #define UUID_B "9F2B3A4C-1D2E-4F50-8A9B-0C1D2E3F4A5B"
 
-static const mp_validate_options live_opts = {0, NOW};
-static const mp_validate_options historical_opts = {1, NOW};
+static const mp_validate_options live_opts = {.now_unixtime_ms = NOW};
+static const mp_validate_options historical_opts = {.historical = 1, .now_unixtime_ms = NOW};
+/* The JSON Schema's reading where mParticle's SDKs or docs disagree with it. */
+static const mp_validate_options strict_opts = {.now_unixtime_ms = NOW, .strict = 1};
 
 /* ------------------------------------------------------------------------ */
 /* A complete batch with every family of field, valid in every respect      */
@@ -434,13 +436,55 @@ static void test_required_only_inside_present_objects(void **state) {
     fx.batch.attribution_info = &attribution;
     fx.batch.context = &context;
     fx.purchase.action = MP_PRODUCT_ACTION_UNSET;
-    assert_int_equal(run(&fx.batch, &live_opts), MP_ERR_INVALID);
+    assert_int_equal(run(&fx.batch, &strict_opts), MP_ERR_INVALID);
     expect_count(4);
     expect_error("context.data_plan.plan_id", MP_ERR_INVALID, "required field is missing");
     expect_error("attribution_info.service_provider", MP_ERR_INVALID, "required field is missing");
     expect_error("attribution_info.campaign", MP_ERR_INVALID, "required field is missing");
     expect_error("events[2].data.product_action.action", MP_ERR_INVALID,
                  "required field is missing");
+}
+
+/* Where the JSON Schema and mParticle's own SDKs or docs disagree and no
+ * document says the API refuses the difference, the default validation
+ * warns (naming the sources) instead of refusing what the official SDKs'
+ * examples send: a list and a number in custom_flags (the Node SDK's
+ * usage example), session_end without session_duration_ms (the Python
+ * SDK's README), a missing plan_id or product_impression_list products
+ * (optional in the docs, D-15). Errors that no SDK contradicts stay errors. */
+static void test_sdk_disagreements_warn_unless_strict(void **state) {
+    (void)state;
+    fixture fx;
+    fixture_init(&fx);
+    mp_value list[3] = {MP_V_STRING("foo"), MP_V_STRING("bar"), MP_V_STRING("baz")};
+    mp_attribute flags[3] = {{"foo", MP_V_STRING("bar")}, {"answer", MP_V_INT(42)},
+                             {"arrays", MP_V_LIST(list)}};
+    fx.events[EV_CUSTOM].common.custom_flags = MP_LIST(mp_attribute_list, flags);
+    fx.events[EV_SCREEN].common.custom_flags = MP_LIST(mp_attribute_list, flags);
+    mp_data_plan_context plan = {.plan_version = MP_INT(1)};
+    mp_batch_context context = {.data_plan = &plan};
+    fx.batch.context = &context;
+    assert_int_equal(run(&fx.batch, &live_opts), MP_OK);
+    expect_count(4);
+    expect_warning("events[0].data.custom_flags.arrays", MP_ERR_TYPE,
+                   "but mParticle's Node and Python SDK examples send lists");
+    expect_warning("events[1].data.custom_flags.answer", MP_ERR_TYPE,
+                   "is an integer; the official JSON Schema allows only strings here, but "
+                   "mParticle's Node SDK example sends numbers");
+    expect_warning("events[1].data.custom_flags.arrays", MP_ERR_TYPE, "--strict");
+    expect_warning("context.data_plan.plan_id", MP_ERR_INVALID,
+                   "is missing; the official JSON Schema requires it, but mParticle's docs call "
+                   "it optional");
+    assert_int_equal(run(&fx.batch, &strict_opts), MP_ERR_INVALID);
+    expect_count(4);
+    expect_error("events[0].data.custom_flags.arrays", MP_ERR_TYPE, "is a list");
+    expect_error("context.data_plan.plan_id", MP_ERR_INVALID, "required field is missing");
+
+    /* A list in custom_attributes: no SDK sends it, so it stays an error. */
+    fixture_init(&fx);
+    fx.event_attrs[1].value = (mp_value)MP_V_LIST(list);
+    assert_int_equal(run(&fx.batch, &live_opts), MP_ERR_INVALID);
+    expect_error("events[0].data.custom_attributes.count", MP_ERR_TYPE, "is a list");
 }
 
 static void test_required_object_lists(void **state) {
@@ -453,7 +497,7 @@ static void test_required_object_lists(void **state) {
     fx.events[EV_COMMERCE].commerce_event.product_action = NULL;
     fx.events[EV_COMMERCE].commerce_event.product_impressions =
         MP_LIST(mp_product_impression_list, imp);
-    assert_int_equal(run(&fx.batch, &live_opts), MP_ERR_INVALID);
+    assert_int_equal(run(&fx.batch, &strict_opts), MP_ERR_INVALID);
     expect_count(2);
     expect_error("events[2].data.shopping_cart.products", MP_ERR_INVALID, "required field is null");
     expect_error("events[2].data.product_impressions[0].products", MP_ERR_INVALID,
@@ -881,7 +925,7 @@ static void test_event_attributes_scalars_only(void **state) {
     mp_value list[1] = {MP_V_STRING("x")};
     fx.event_attrs[1].value = (mp_value)MP_V_LIST(list);
     fx.custom_flags[0].value = (mp_value)MP_V_LIST(list);
-    assert_int_equal(run(&fx.batch, &live_opts), MP_ERR_INVALID);
+    assert_int_equal(run(&fx.batch, &strict_opts), MP_ERR_INVALID);
     expect_count(2);
     expect_error("events[0].data.custom_attributes.count", MP_ERR_TYPE,
                  "is a list; the official JSON Schema accepts only a string, number, boolean or "
@@ -897,7 +941,7 @@ static void test_screen_view_custom_flags_strings_only(void **state) {
     mp_attribute flags[5] = {{"s", MP_V_STRING("ok")}, {"i", MP_V_INT(1)}, {"n", MP_V_NULL},
                              {"b", MP_V_BOOL(1)}, {"l", MP_V_LIST(list)}};
     fx.events[EV_SCREEN].common.custom_flags = MP_LIST(mp_attribute_list, flags);
-    assert_int_equal(run(&fx.batch, &live_opts), MP_ERR_INVALID);
+    assert_int_equal(run(&fx.batch, &strict_opts), MP_ERR_INVALID);
     expect_count(4);
     expect_error("events[1].data.custom_flags.i", MP_ERR_TYPE,
                  "is an integer; only string values are allowed here");
@@ -908,7 +952,7 @@ static void test_screen_view_custom_flags_strings_only(void **state) {
     /* The same flags on a custom event: scalars are fine, the list is not. */
     fx.events[EV_CUSTOM].common.custom_flags = fx.events[EV_SCREEN].common.custom_flags;
     fx.events[EV_SCREEN].common.custom_flags = (mp_attribute_list){0};
-    assert_int_equal(run(&fx.batch, &live_opts), MP_ERR_INVALID);
+    assert_int_equal(run(&fx.batch, &strict_opts), MP_ERR_INVALID);
     expect_count(1);
     expect_error("events[0].data.custom_flags.l", MP_ERR_TYPE, "is a list; the official JSON Schema");
 }
@@ -1406,16 +1450,16 @@ static void test_extreme_timestamps_do_not_overflow(void **state) {
     fixture_init(&fx);
     fx.events[EV_CUSTOM].common.timestamp_unixtime_ms = MP_INT(INT64_MIN);
     fx.events[EV_SCREEN].common.timestamp_unixtime_ms = MP_INT(INT64_MAX);
-    mp_validate_options far = {1, INT64_MAX};
+    mp_validate_options far = {.historical = 1, .now_unixtime_ms = INT64_MAX};
     assert_int_equal(run(&fx.batch, &far), MP_ERR_INVALID);
     expect_count(1);
     expect_error("events[1].data.timestamp_unixtime_ms", MP_ERR_INVALID, "is 0.0 hours old");
-    mp_validate_options before_epoch = {1, -1};
+    mp_validate_options before_epoch = {.historical = 1, .now_unixtime_ms = -1};
     assert_int_equal(run(&fx.batch, &before_epoch), MP_ERR_INVALID);
     expect_count(EV_COUNT - 1); /* all but events[0] are in the future */
     expect_error("events[1].data.timestamp_unixtime_ms", MP_ERR_INVALID,
                  "is 9223372036854775807 ms in the future");
-    mp_validate_options live_far = {0, INT64_MAX};
+    mp_validate_options live_far = {.now_unixtime_ms = INT64_MAX};
     assert_int_equal(run(&fx.batch, &live_far), MP_OK);
     expect_count(EV_COUNT - 1); /* all but events[1] are very old */
 }
@@ -1494,7 +1538,7 @@ static void test_official_sample(void **state) {
     assert_int_equal(mp_decode(json, len, &doc, NULL), MP_OK);
     assert_int_equal(mp_document_count(doc), 1);
     /* An hour after its last event. */
-    const mp_validate_options opts = {0, 1558388284159LL + HOUR_MS};
+    const mp_validate_options opts = {.now_unixtime_ms = 1558388284159LL + HOUR_MS};
     assert_int_equal(run(mp_document_batch(doc, 0), &opts), MP_OK);
     /* 14 events with event_id and event_system_notification_info, plus
      * source_info, timestamp_unixtime_ms and batch_id. */
@@ -1533,6 +1577,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_required_scalars_absent_and_null),
         cmocka_unit_test(test_required_only_inside_present_objects),
         cmocka_unit_test(test_required_object_lists),
+        cmocka_unit_test(test_sdk_disagreements_warn_unless_strict),
         cmocka_unit_test(test_user_attribute_change_null_is_a_value),
         cmocka_unit_test(test_user_identity_change_old_null),
         cmocka_unit_test(test_enum_out_of_range),

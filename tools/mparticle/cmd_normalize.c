@@ -106,6 +106,7 @@ static int normalize_input(const cli_input *in, void *checker) {
 int cmd_normalize(int argc, char **argv) {
     int validate = 0;
     int historical = 0;
+    int strict = 0;
     int quiet = 0;
     int64_t now = 0;
     cli_args files = {0};
@@ -114,6 +115,8 @@ int cmd_normalize(int argc, char **argv) {
          "also apply the API's rules, as `mparticle validate` does"},
         {CLI_OPT_FLAG, "historical", 0, NULL, &historical,
          "with --validate: the rules of /v2/bulkevents/historical"},
+        {CLI_OPT_FLAG, "strict", 0, NULL, &strict,
+         "with --validate: the JSON Schema's reading where mParticle's SDKs or docs disagree"},
         {CLI_OPT_INT64, "now", 0, "MS", &now,
          "with --validate: the current time for the rules on the age of events, in ms "
          "since the epoch; default: the clock"},
@@ -126,6 +129,10 @@ int cmd_normalize(int argc, char **argv) {
     int rc = cli_parse(&spec, argc, argv);
     if (rc != CLI_PARSED)
         return rc;
+    if (strict && !validate) {
+        cli_error("normalize", "'--strict' applies only with '--validate'");
+        return CLI_EXIT_ERROR;
+    }
     if ((historical || now != 0) && !validate) {
         cli_error("normalize", "'--historical' and '--now' apply only with '--validate'");
         return CLI_EXIT_ERROR;
@@ -136,7 +143,8 @@ int cmd_normalize(int argc, char **argv) {
         return CLI_EXIT_ERROR;
     }
 
-    mp_validate_options vopts = {.historical = historical, .now_unixtime_ms = now};
+    mp_validate_options vopts = {.historical = historical, .now_unixtime_ms = now,
+                                 .strict = strict};
     normalizer nz = {mp_buffer_new(FLUSH_AT + FLUSH_AT / 4), 0};
     cli_checker ck = {
         .command = "normalize",

@@ -4,7 +4,7 @@
  *                 [--seed N] [--latency-ms N] [--retry-after N|http-date|none]
  *                 [--record FILE] [--sink] [--limit-status N] [--threads N]
  *                 [--timeout S] [--header-timeout S] [--body-timeout S]
- *                 [--record-max-bytes N] [--verbose]
+ *                 [--record-max-bytes N] [--strict] [--verbose]
  *
  * A local server that answers like the mParticle Events API
  * (include/mparticle/serve.h, docs/serve.md). Prints "listening on URL" as
@@ -289,6 +289,9 @@ int cmd_serve(int argc, char **argv) {
          "an HTTP-date, or no header"},
         {CLI_OPT_STRING, "record", 0, "FILE", &o.record_path,
          "append each accepted batch to FILE as one line, as received"},
+        {CLI_OPT_FLAG, "strict", 0, NULL, &o.strict,
+         "refuse what the JSON Schema refuses even where mParticle's SDKs send it (a list in "
+         "custom_flags, a field the docs call optional)"},
         {CLI_OPT_FLAG, "sink", 0, NULL, &o.sink,
          "answer 202 to every authenticated POST without reading it (benchmarks)"},
         {CLI_OPT_INT64, "limit-status", 0, "N", &c.limit_status,

@@ -1,5 +1,5 @@
 /*
- * mparticle validate [--historical] [--now MS] [--quiet] [FILE...]
+ * mparticle validate [--historical] [--now MS] [--strict] [--quiet] [FILE...]
  *
  * Decodes each input and checks every batch that decoded against the
  * Events API's rules (mp_validate_batch()). One line per problem on stdout;
@@ -34,6 +34,7 @@ static const char description[] =
 int cmd_validate(int argc, char **argv) {
     int historical = 0;
     int quiet = 0;
+    int strict = 0;
     int64_t now = 0;
     cli_args files = {0};
     const cli_opt opts[] = {
@@ -43,6 +44,9 @@ int cmd_validate(int argc, char **argv) {
          "the current time for the rules on the age of events (the 72 hours of "
          "--historical, the 30 days of live data), in ms since the epoch; default: the "
          "clock"},
+        {CLI_OPT_FLAG, "strict", 0, NULL, &strict,
+         "keep the JSON Schema's reading where mParticle's own SDKs or docs disagree with it "
+         "(a list in custom_flags, a field the docs call optional): errors, not warnings"},
         {CLI_OPT_FLAG, "quiet", 'q', NULL, &quiet,
          "do not print warnings (errors are always printed)"},
         {CLI_OPT_ARGS, "[FILE...]", 0, "FILE", &files,
@@ -58,7 +62,8 @@ int cmd_validate(int argc, char **argv) {
         return CLI_EXIT_ERROR;
     }
 
-    mp_validate_options vopts = {.historical = historical, .now_unixtime_ms = now};
+    mp_validate_options vopts = {.historical = historical, .now_unixtime_ms = now,
+                                 .strict = strict};
     cli_checker ck = {
         .command = "validate",
         .problems = stdout,
