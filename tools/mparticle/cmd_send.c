@@ -1,7 +1,7 @@
 /*
  * mparticle send [--url BASE | --pod POD] [--key K] [--secret S | --secret-file F]
  *                [--bulk | --historical] [--concurrency N] [--ids content|random]
- *                [--report FILE] [FILE...]
+ *                [--report FILE] [--cacert FILE] [--insecure] [FILE...]
  *
  * A thin front end of the library's uploader (mp_uploader): the checker
  * decodes and validates each batch as it is read, on_batch hands it to the
@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cmd_send.h"
+#include "cmd_send_tls.h"
 #include "commands.h"
 
 /* The exit status after SIGINT or SIGTERM: 128 + SIGINT, what shells expect of Ctrl-C. */
@@ -555,8 +556,8 @@ static void print_summary(sender *s, int64_t elapsed_ms) {
 /* ------------------------------------------------------------------------ */
 
 typedef struct send_options {
-    const char *url, *pod_name, *key, *secret, *secret_file, *ids, *report, *spool;
-    int bulk, historical, progress, no_progress, quiet, spool_sync;
+    const char *url, *pod_name, *key, *secret, *secret_file, *ids, *report, *spool, *cacert;
+    int bulk, historical, progress, no_progress, quiet, spool_sync, insecure;
     int64_t concurrency, timeout_ms, max_attempts;
     cli_args files;
     /* Derived. */
@@ -647,6 +648,10 @@ static int new_client(sender *s, const send_options *o, const char *secret, mp_c
     co.pod = o->pod;
     co.base_url = o->url;
     co.timeout_ms = (long)o->timeout_ms;
+    mp_curl_options curl;
+    if (send_tls_options(o->cacert, o->insecure, &curl) != 0)
+        return -1;
+    co.curl = &curl;
     mp_diag *diag = mp_diag_new();
     mp_error err = diag ? mp_client_new(&co, out, diag) : MP_ERR_NOMEM;
     if (err != MP_OK)
@@ -853,6 +858,11 @@ int cmd_send(int argc, char **argv) {
          "API secret (default: $MPARTICLE_API_SECRET; visible in `ps`: prefer those)"},
         {CLI_OPT_STRING, "secret-file", 0, "FILE", &o.secret_file,
          "read the API secret from FILE (one line)"},
+        {CLI_OPT_STRING, "cacert", 0, "FILE", &o.cacert,
+         "trust the CA certificates in FILE (PEM); default: $CURL_CA_BUNDLE, else "
+         "$SSL_CERT_FILE, else the system's"},
+        {CLI_OPT_FLAG, "insecure", 0, NULL, &o.insecure,
+         "do not verify the server's TLS certificate (a local test server only; warns)"},
         {CLI_OPT_FLAG, "bulk", 0, NULL, &o.bulk, "pack batches into /v2/bulkevents requests"},
         {CLI_OPT_FLAG, "historical", 0, NULL, &o.historical,
          "send to /v2/bulkevents/historical (implies --bulk; events must be >= 72 h old)"},
