@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
@@ -61,18 +63,76 @@ static void format_uuid(unsigned char b[16], int version, char out[MP__UUID_LEN 
     out[o] = '\0';
 }
 
-void mp__uuid_v4(char out[MP__UUID_LEN + 1]) {
-    unsigned char b[16];
-    if (mp__random_bytes(b, sizeof b) != 0) {
-        /* No OS randomness: still unique enough per process for dedup ids. */
-        uint64_t x = (uint64_t)mp__realtime_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid();
-        for (size_t i = 0; i < sizeof b; i++) {
+/*
+ * Random UUIDs come from a per-thread xoshiro256** generator seeded with
+ * 256 bits from the OS, not from a getrandom() call per id: a syscall per
+ * enqueued batch was 3% of the uploader's enqueue. The ids need to be
+ * unique, not secret. A forked child would repeat its parent's sequence,
+ * so a fork handler moves a generation counter and each thread reseeds
+ * when its seed is older than the last fork.
+ */
+static atomic_uint fork_generation;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+
+static void on_fork_child(void) {
+    atomic_fetch_add(&fork_generation, 1);
+}
+
+static void register_fork_handler(void) {
+    pthread_atfork(NULL, NULL, on_fork_child);
+}
+
+typedef struct rng {
+    uint64_t s[4];
+    unsigned generation;
+    int seeded;
+} rng;
+
+static _Thread_local rng thread_rng;
+
+static uint64_t rotl(uint64_t x, int k) {
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t next(rng *r) {
+    uint64_t result = rotl(r->s[1] * 5, 7) * 9;
+    uint64_t t = r->s[1] << 17;
+    r->s[2] ^= r->s[0];
+    r->s[3] ^= r->s[1];
+    r->s[1] ^= r->s[2];
+    r->s[0] ^= r->s[3];
+    r->s[2] ^= t;
+    r->s[3] = rotl(r->s[3], 45);
+    return result;
+}
+
+static void seed(rng *r) {
+    if (mp__random_bytes(r->s, sizeof r->s) != 0 || !(r->s[0] | r->s[1] | r->s[2] | r->s[3])) {
+        /* No OS randomness: still unique enough per process and thread for dedup ids. */
+        uint64_t x = (uint64_t)mp__realtime_ms() * 0x9E3779B97F4A7C15ull ^ (uint64_t)getpid() ^
+                     (uint64_t)(uintptr_t)r;
+        for (int i = 0; i < 4; i++) {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            b[i] = (unsigned char)x;
+            r->s[i] = x | 1;
         }
     }
+}
+
+void mp__uuid_v4(char out[MP__UUID_LEN + 1]) {
+    pthread_once(&fork_once, register_fork_handler);
+    rng *r = &thread_rng;
+    unsigned generation = atomic_load_explicit(&fork_generation, memory_order_relaxed);
+    if (!r->seeded || r->generation != generation) {
+        seed(r);
+        r->generation = generation;
+        r->seeded = 1;
+    }
+    unsigned char b[16];
+    uint64_t hi = next(r), lo = next(r);
+    memcpy(b, &hi, 8);
+    memcpy(b + 8, &lo, 8);
     format_uuid(b, 4, out);
 }
 

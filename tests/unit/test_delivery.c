@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/uuid.h"
 #include "delivery/packer.h"
@@ -82,6 +84,31 @@ static void test_uuid_v4_form(void **state) {
     assert_int_equal(a[14], '4');
     assert_true(strchr("89ab", a[19]) != NULL);
     assert_string_not_equal(a, b);
+}
+
+/* A forked child starts from its parent's generator state: without a
+ * reseed its next id would be the parent's next id. */
+static void test_uuid_v4_differs_after_fork(void **state) {
+    (void)state;
+    char warm[37], mine[37], childs[37] = "";
+    mp__uuid_v4(warm); /* this thread's generator is seeded */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        char id[37];
+        mp__uuid_v4(id);
+        _exit(write(fds[1], id, 37) == 37 ? 0 : 1);
+    }
+    mp__uuid_v4(mine);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_int_equal(read(fds[0], childs, 37), 37);
+    close(fds[0]);
+    close(fds[1]);
+    assert_int_equal(strlen(childs), 36);
+    assert_string_not_equal(mine, childs);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -477,6 +504,7 @@ int main(void) {
         cmocka_unit_test(test_sha1_vectors),
         cmocka_unit_test(test_uuid_v5_vector),
         cmocka_unit_test(test_uuid_v4_form),
+        cmocka_unit_test(test_uuid_v4_differs_after_fork),
         cmocka_unit_test(test_policy_classifies),
         cmocka_unit_test(test_policy_limits),
         cmocka_unit_test(test_policy_retry_after_and_gate),
