@@ -455,14 +455,35 @@ typedef struct mp_value {
     } u;
 } mp_value;
 
+/**
+ * @name Attribute values
+ * Initialisers of an mp_value, in C and in C++ alike:
+ * `mp_value v[] = {MP_V_STRING("a"), MP_V_INT(2), MP_V_LIST(other)};`.
+ * In C they are designated initialisers; C++ has no designated initialiser
+ * for a union member other than the first, so there they call the inline
+ * functions below (mp_cxx_value_int() and so on), which give the same value.
+ * @{
+ */
+/** A string value (borrowed). */
 #define MP_V_STRING(s) {MP_VALUE_STRING, {(s)}}
 #ifndef __cplusplus
+/** A 64-bit integer value. */
 #  define MP_V_INT(i) {MP_VALUE_INT, {.integer = (int64_t)(i)}}
+/** A double value; NaN and infinities cannot be encoded. */
 #  define MP_V_DOUBLE(d) {MP_VALUE_DOUBLE, {.number = (double)(d)}}
+/** A boolean value: any non-zero is true. */
 #  define MP_V_BOOL(b) {MP_VALUE_BOOL, {.boolean = (b) ? 1 : 0}}
+/** A list of scalars from a C array of mp_value (its length from sizeof). */
 #  define MP_V_LIST(array) {MP_VALUE_LIST, {.list = {(array), sizeof(array) / sizeof((array)[0])}}}
+#else
+#  define MP_V_INT(i) mp_cxx_value_int((int64_t)(i))
+#  define MP_V_DOUBLE(d) mp_cxx_value_double((double)(d))
+#  define MP_V_BOOL(b) mp_cxx_value_bool((b) ? true : false)
+#  define MP_V_LIST(array) mp_cxx_value_list(array)
 #endif
+/** JSON null (a "tag" in user_attributes). */
 #define MP_V_NULL {MP_VALUE_NULL, {0}}
+/** @} */
 
 /** A named attribute: `{"Account type", MP_V_STRING("trial")}`. */
 typedef struct mp_attribute {
@@ -1014,6 +1035,38 @@ typedef struct mp_batch {
 } mp_batch;
 
 #ifdef __cplusplus
+} /* extern "C" */
+
+/* C++: what MP_V_INT, MP_V_DOUBLE, MP_V_BOOL and MP_V_LIST expand to. */
+/** The mp_value of MP_V_INT(i) in C++. */
+inline mp_value mp_cxx_value_int(int64_t i) {
+    mp_value v = {};
+    v.type = MP_VALUE_INT;
+    v.u.integer = i;
+    return v;
+}
+/** The mp_value of MP_V_DOUBLE(d) in C++. */
+inline mp_value mp_cxx_value_double(double d) {
+    mp_value v = {};
+    v.type = MP_VALUE_DOUBLE;
+    v.u.number = d;
+    return v;
+}
+/** The mp_value of MP_V_BOOL(b) in C++. */
+inline mp_value mp_cxx_value_bool(bool b) {
+    mp_value v = {};
+    v.type = MP_VALUE_BOOL;
+    v.u.boolean = b ? 1 : 0;
+    return v;
+}
+/** The mp_value of MP_V_LIST(array) in C++: the array's length is N. */
+template <size_t N>
+inline mp_value mp_cxx_value_list(const mp_value (&items)[N]) {
+    mp_value v = {};
+    v.type = MP_VALUE_LIST;
+    v.u.list.items = items;
+    v.u.list.count = N;
+    return v;
 }
 #endif
 

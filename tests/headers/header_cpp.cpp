@@ -2,6 +2,7 @@
 // C++ encodes like one built in C.
 #include <mparticle.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 
@@ -28,5 +29,37 @@ int main() {
     if (!ok)
         std::fprintf(stderr, "got %s\nwant %s\n", mp_buffer_data(buf), want);
     mp_buffer_free(buf);
-    return ok ? 0 : 1;
+    if (!ok)
+        return 1;
+
+    // The value helpers, which are designated initialisers in C and inline
+    // functions here, give the same values.
+    mp_value caps[] = {MP_V_STRING("foo"), MP_V_INT(-3), MP_V_DOUBLE(19.99), MP_V_BOOL(false),
+                       MP_V_NULL};
+    mp_attribute attrs[] = {{"s", MP_V_STRING("x")},   {"i", MP_V_INT(INT64_MAX)},
+                            {"d", MP_V_DOUBLE(1e-7)},  {"b", MP_V_BOOL(1)},
+                            {"n", MP_V_NULL},          {"l", MP_V_LIST(caps)}};
+    mp_batch attributes = {};
+    attributes.environment = MP_ENVIRONMENT_DEVELOPMENT;
+    attributes.user_attributes = MP_LIST(mp_attribute_list, attrs);
+    char out[512];
+    size_t len = 0;
+    err = mp_encode_batch_to(&attributes, out, sizeof out, &len, NULL);
+    const char *want_attrs = "{\"user_attributes\":{\"s\":\"x\",\"i\":9223372036854775807,"
+                             "\"d\":1e-7,\"b\":true,\"n\":null,"
+                             "\"l\":[\"foo\",-3,19.99,false,null]},\"environment\":\"development\"}";
+    if (err != MP_OK || std::strcmp(out, want_attrs) != 0) {
+        std::fprintf(stderr, "got %s\nwant %s\n", out, want_attrs);
+        return 1;
+    }
+
+    // C++ initialises with {} (every field 0: absent, NULL, version 0 =
+    // the first) and the options with mp_client_options_init().
+    mp_result r{};
+    mp_client_options o;
+    if (mp_client_options_init(&o, MP_CLIENT_OPTIONS_VERSION) != MP_OK || r.status != 0 ||
+        o.version != MP_CLIENT_OPTIONS_VERSION || o.base_url != NULL)
+        return 1;
+    mp_result_clear(&r);
+    return 0;
 }
