@@ -67,6 +67,20 @@ expected="summary: requests 6, received 3, accepted 1, rejected 1, duplicates 1,
 [ ! -s "$tmp/main.err" ] || fail "stderr with credentials set: $(cat "$tmp/main.err")"
 printf '%s\n' "$batch" | cmp -s - "$tmp/record.ndjson" || fail "record: $(cat "$tmp/record.ndjson")"
 
+[ "$(stat -c %a "$tmp/record.ndjson")" = 600 ] || fail "record mode $(stat -c %a "$tmp/record.ndjson")"
+
+# --- a record that cannot be written: 507, said on stderr, exit 1 ---------------
+start full --key k --secret s --record /dev/full
+[ "$(post k:s /v2/events "$batch")" = 507 ] || fail "full disk: not 507"
+grep -q 'could not record the batches: No space left on device' "$tmp/body" || fail "507 body: $(cat "$tmp/body")"
+kill -TERM "$pid"
+rc=0; wait "$pid" || rc=$?
+[ "$rc" -eq 1 ] || fail "full disk: exit $rc after SIGTERM"
+[ "$(tail -n 1 "$tmp/full.out")" = "summary: requests 1, received 1, accepted 0, rejected 0, duplicates 0, throttled 0, unrecorded 1" ] ||
+  fail "full disk summary: $(tail -n 1 "$tmp/full.out")"
+grep -q '^mparticle serve: cannot write the record file /dev/full: No space left on device' "$tmp/full.err" ||
+  fail "full disk stderr: $(cat "$tmp/full.err")"
+
 # --- no credentials: said on stderr, any pass; SIGINT stops too ----------------
 env -u MPARTICLE_API_KEY -u MPARTICLE_API_SECRET "$cli" serve >"$tmp/open.out" 2>"$tmp/open.err" &
 pid=$!
