@@ -72,7 +72,12 @@ typedef struct mp_client_options {
      * Events API; keys without a known prefix use US1.
      */
     mp_pod pod;
-    /** Base URL including /v2 (e.g. "http://127.0.0.1:8080/v2"); overrides pod. NULL = the pod's. */
+    /**
+     * Base URL including /v2 (e.g. "http://127.0.0.1:8080/v2"). NULL = the
+     * environment variable MPARTICLE_BASE_URL if set and not empty, else
+     * the pod's. Precedence: base_url > MPARTICLE_BASE_URL > pod > the
+     * key's prefix > US1.
+     */
     const char *base_url;
     /** Connect timeout per attempt; 0 = 10 000 ms. */
     long connect_timeout_ms;

@@ -296,7 +296,13 @@ mp_error mp_client_new(const mp_client_options *opts, mp_client **out, mp_diag *
     if (mp__random_bytes(&c->rng, sizeof c->rng) != 0 || c->rng == 0)
         c->rng = (uint64_t)mp__monotonic_ms() | 1;
 
+    /* base_url > MPARTICLE_BASE_URL > pod > the key's prefix > US1. */
     const char *base = o->base_url;
+    if (!base) {
+        const char *env = getenv("MPARTICLE_BASE_URL");
+        if (env && *env)
+            base = env;
+    }
     if (!base)
         base = pod_url(o->pod == MP_POD_AUTO ? pod_from_key(key) : o->pod);
     err = set_endpoints(c, base, diag);

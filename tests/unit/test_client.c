@@ -1357,8 +1357,13 @@ static void expect_base_url(const char *key, mp_pod pod, const char *base_url, c
     mock_free(m);
 }
 
+/* Sets or unsets an environment variable; returns a copy of its old value. */
+static char *swap_env(const char *name, const char *value);
+static void restore_env(const char *name, char *saved);
+
 static void test_pods_and_base_url(void **state) {
     (void)state;
+    char *env = swap_env("MPARTICLE_BASE_URL", NULL);
     expect_base_url("us2-abc123", MP_POD_AUTO, NULL, "https://s2s.us2.mparticle.com/v2");
     expect_base_url("US2-abc123", MP_POD_AUTO, NULL, "https://s2s.us2.mparticle.com/v2");
     expect_base_url("eu1-abc123", MP_POD_AUTO, NULL, "https://s2s.eu1.mparticle.com/v2");
@@ -1376,6 +1381,24 @@ static void test_pods_and_base_url(void **state) {
     expect_base_url("us2-abc123", MP_POD_EU1, "http://127.0.0.1:9/v2/", "http://127.0.0.1:9/v2");
     expect_base_url("abc123", MP_POD_AUTO, "http://127.0.0.1:9/v2//", "http://127.0.0.1:9/v2");
     expect_base_url("abc123", MP_POD_AUTO, "HTTPS://Example.test/v2", "HTTPS://Example.test/v2");
+
+    /* MPARTICLE_BASE_URL comes between base_url and the pod; empty = unset. */
+    free(swap_env("MPARTICLE_BASE_URL", "http://127.0.0.1:7/v2/"));
+    expect_base_url("us2-abc123", MP_POD_EU1, NULL, "http://127.0.0.1:7/v2");
+    expect_base_url("us2-abc123", MP_POD_AUTO, NULL, "http://127.0.0.1:7/v2");
+    expect_base_url("us2-abc123", MP_POD_AUTO, "http://127.0.0.1:9/v2", "http://127.0.0.1:9/v2");
+    free(swap_env("MPARTICLE_BASE_URL", ""));
+    expect_base_url("us2-abc123", MP_POD_AUTO, NULL, "https://s2s.us2.mparticle.com/v2");
+    /* A bad one is refused like a bad option. */
+    free(swap_env("MPARTICLE_BASE_URL", "ftp://x"));
+    mock *m = mock_new();
+    mp_client_options o = opts_for(m);
+    o.base_url = NULL;
+    mp_client *c = NULL;
+    assert_int_equal(mp_client_new(&o, &c, NULL), MP_ERR_INVALID_ARGUMENT);
+    assert_null(c);
+    mock_free(m);
+    restore_env("MPARTICLE_BASE_URL", env);
 }
 
 /* mp_client_new() fails with MP_ERR_INVALID_ARGUMENT, names `path`, and destroys the transport. */
