@@ -64,6 +64,18 @@ static int64_t pending_ready_at(const mp_uploader *u, int64_t now) {
     return u->pending_head->enqueued_ms + u->linger_ms;
 }
 
+/* Takes the group at the front of the pending list. Under the lock. */
+static mp__entry *pop_pending(mp_uploader *u) {
+    mp__entry *g = u->pending_head;
+    u->pending_head = g->next_group;
+    if (!u->pending_head)
+        u->pending_tail = NULL;
+    mp__merge_forget(u, g);
+    u->pending_groups--;
+    u->pending_bytes -= g->len;
+    return g;
+}
+
 /* Moves the groups that fit one request from the front of the pending
  * list into a new request. NULL when out of memory (the groups stay). */
 static mp__request *take_pending(mp_uploader *u) {
@@ -75,13 +87,7 @@ static mp__request *take_pending(mp_uploader *u) {
     mp__packer_start(&packer);
     while (u->pending_head && rq->ngroups < (u->single ? 1u : MP_MAX_BATCHES_PER_REQUEST) &&
            mp__packer_fits(&packer, u->pending_head->len)) {
-        mp__entry *g = u->pending_head;
-        u->pending_head = g->next_group;
-        if (!u->pending_head)
-            u->pending_tail = NULL;
-        mp__merge_forget(u, g);
-        u->pending_groups--;
-        u->pending_bytes -= g->len;
+        mp__entry *g = pop_pending(u);
         mp__packer_add(&packer, g->len);
         rq->groups[rq->ngroups++] = g;
         rq->nbatches += g->batches;
@@ -97,16 +103,8 @@ static mp__request *take_pending(mp_uploader *u) {
 static size_t take_expired(mp_uploader *u, int64_t now, mp__entry **expired, size_t cap) {
     size_t n = 0;
     while (n < cap && u->pending_head &&
-           now >= u->pending_head->enqueued_ms + u->delivery_timeout_ms) {
-        mp__entry *g = u->pending_head;
-        u->pending_head = g->next_group;
-        if (!u->pending_head)
-            u->pending_tail = NULL;
-        mp__merge_forget(u, g);
-        u->pending_groups--;
-        u->pending_bytes -= g->len;
-        expired[n++] = g;
-    }
+           now >= u->pending_head->enqueued_ms + u->delivery_timeout_ms)
+        expired[n++] = pop_pending(u);
     return n;
 }
 
