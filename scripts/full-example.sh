@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Runs the built Full Example: BUILD_DIR holds examples/full_example and
 # tools/mparticle. See scripts/example.sh (which builds them first).
+# Usage: full-example.sh BUILD_DIR [PROGRAM]; PROGRAM (default
+# BUILD_DIR/examples/full_example) is any program that uploads with the
+# client configured from MPARTICLE_API_KEY, _SECRET and _BASE_URL: the tests
+# run the C++ example and the README's Full Example this way too.
 set -euo pipefail
 build=$1
-example="$build/examples/full_example"
+example=${2:-"$build/examples/full_example"}
 
 if [ -n "${MPARTICLE_API_KEY:-}" ] && [ -n "${MPARTICLE_API_SECRET:-}" ]; then
   echo "Sending the Full Example to mParticle"
