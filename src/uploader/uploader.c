@@ -355,8 +355,9 @@ mp_error mp_uploader_enqueue(mp_uploader *u, const mp_batch *batch, void *tag, m
         return MP_ERR_INVALID_ARGUMENT;
     if (forked(u))
         return MP_ERR_FORKED;
-    if (u->closing) /* racy read: re-checked under the lock */
-        return MP_ERR_CLOSED;
+    /* `closing` is read under the lock only: a call that close() overlaps
+     * must be counted in `producers`, which close() waits out before it
+     * frees anything. */
     mp__payload *p;
     mp_error err = mp__payload_new(batch, &u->payload, &p, diag);
     if (err)
