@@ -109,6 +109,7 @@ typedef struct mp_delivery_report {
     const char *sent_as;
     /** The caller's tag given at enqueue. */
     void *tag;
+    /** What became of the batch: accepted, rejected, undelivered, expired, spooled. */
     mp_delivery_outcome outcome;
     /** MP_OK when accepted; otherwise why not (MP_ERR_HTTP, MP_ERR_NETWORK, MP_ERR_TIMEOUT, …). */
     mp_error error;
@@ -122,6 +123,7 @@ typedef struct mp_delivery_report {
     size_t bytes;
     /** errors[] of the last response (rejections), or NULL. */
     const mp_api_error *errors;
+    /** The number of errors. */
     size_t error_count;
     /** One line saying why it was not accepted ("" when accepted). Never NULL. */
     const char *reason;
@@ -208,6 +210,7 @@ typedef struct mp_uploader_options {
     int skip_validation;
     /** Delivery reports; NULL = none (stats still count every outcome). */
     mp_report_fn on_report;
+    /** Passed to on_report as its first argument. */
     void *report_ctx;
     /**
      * A directory (created 0700 if missing) where every batch is written at
@@ -280,6 +283,9 @@ MP_API mp_error mp_uploader_flush(mp_uploader *up, long timeout_ms);
  * harmless). Returns MP_OK when everything was delivered or reported
  * before the deadline, MP_ERR_TIMEOUT when batches had to be reported
  * undelivered, MP_ERR_FORKED in a child process. NULL is fine. Call once.
+ * enqueue() calls on other threads while close() runs return MP_ERR_CLOSED
+ * (one waiting for room gives up), and close() waits for them to return;
+ * no call may start once close() has returned.
  */
 MP_API mp_error mp_uploader_close(mp_uploader *up, long timeout_ms);
 
@@ -300,7 +306,7 @@ typedef struct mp_uploader_stats {
     uint64_t queued;          /**< batches waiting (not in a request right now) */
     uint64_t queued_bytes;    /**< their encoded bytes */
     uint64_t in_flight;       /**< batches in requests being sent */
-    uint64_t requests_in_flight;
+    uint64_t requests_in_flight; /**< HTTP requests being sent now */
     uint64_t accepted;        /**< reports MP_DELIVERY_ACCEPTED */
     uint64_t rejected;        /**< reports MP_DELIVERY_REJECTED */
     uint64_t undelivered;     /**< reports MP_DELIVERY_UNDELIVERED */
@@ -316,7 +322,10 @@ typedef struct mp_uploader_stats {
     uint64_t spool_corrupt_bytes;   /**< their bytes */
     uint64_t spool_bytes;     /**< the spool's size on disk now */
     /** Request latency (send to answer, ms) over the last 1024 requests: p50, p90, p99 and max; 0 before any. */
-    double latency_p50_ms, latency_p90_ms, latency_p99_ms, latency_max_ms;
+    double latency_p50_ms;
+    double latency_p90_ms; /**< 90th percentile */
+    double latency_p99_ms; /**< 99th percentile */
+    double latency_max_ms; /**< the slowest */
 } mp_uploader_stats;
 
 /** Fills *stats (whose version the caller sets). MP_ERR_INVALID_ARGUMENT, MP_ERR_FORKED. Any thread. */
