@@ -38,11 +38,11 @@ typedef struct mp_server mp_server;
 
 /** The form of the Retry-After header on 429 and 503 answers. */
 typedef enum mp_serve_retry_after {
-    /** `Retry-After: 2`: delta-seconds, the only form api.md §1.5 documents. The default. */
+    /** `Retry-After: 2`: delta-seconds, the only form docs/api-notes.md §1.5 documents. The default. */
     MP_SERVE_RETRY_AFTER_SECONDS = 0,
     /** `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT` (RFC 9110 HTTP-date), the same delay. */
     MP_SERVE_RETRY_AFTER_HTTP_DATE = 1,
-    /** No Retry-After header: the API "may" omit it (api.md §1.5), clients must back off alone. */
+    /** No Retry-After header: the API "may" omit it (docs/api-notes.md §1.5), clients must back off alone. */
     MP_SERVE_RETRY_AFTER_NONE = 2
 } mp_serve_retry_after;
 
@@ -68,15 +68,15 @@ typedef struct mp_serve_options {
     uint16_t port;
 
     /**
-     * The API key and secret that Basic authentication accepts (api.md
-     * §1.3). Both NULL = accept any credentials whose key and secret are
+     * The API key and secret that Basic authentication accepts
+     * (docs/api-notes.md §1.3). Both NULL = accept any credentials whose key and secret are
      * both non-empty. Setting one without the other is an error.
      */
     const char *api_key;
-    const char *api_secret;
+    const char *api_secret; /**< see api_key */
 
     /**
-     * Rate limit in batches per second over the whole server (api.md §2.2
+     * Rate limit in batches per second over the whole server (docs/api-notes.md §2.2
      * counts batches, not requests; a bulk request takes one token per
      * batch). 0 = no rate limiting, the default. A request over the limit
      * gets 429 with Retry-After and X-mp-rate-limit-exceeded.
@@ -87,7 +87,7 @@ typedef struct mp_serve_options {
      * an idle period. 0 = max(rate_limit, 1), one second's worth.
      */
     double burst;
-    /** Value of X-mp-rate-limit-exceeded on 429 (api.md §1.5 lists org, account, app, feed, workspace, acceleration). NULL = "app". */
+    /** Value of X-mp-rate-limit-exceeded on 429 (docs/api-notes.md §1.5 lists org, account, app, feed, workspace, acceleration). NULL = "app". */
     const char *rate_limit_scope;
 
     /**
@@ -96,7 +96,7 @@ typedef struct mp_serve_options {
      * Copied. NULL/0 = none.
      */
     const int *script;
-    size_t script_len;
+    size_t script_len; /**< the number of entries of script */
     /** Probability in [0, 1] that a request is answered with a random 5xx (500, 502, 503 or 504). 0 = never. */
     double fail_rate;
     /** Probability in [0, 1] that a request's connection is closed without an answer. 0 = never. */
@@ -135,15 +135,15 @@ typedef struct mp_serve_options {
     /** Answer 202 to every authenticated POST on a known path without reading the body as JSON (for benchmarks). */
     int sink;
 
-    /** Largest request body in bytes. 0 = 256 KB (MP_MAX_REQUEST_BYTES, api.md §2.1). */
+    /** Largest request body in bytes. 0 = 256 KB (MP_MAX_REQUEST_BYTES, docs/api-notes.md §2.1). */
     size_t max_request_bytes;
-    /** Largest batch, measured as received, in bytes. 0 = 128 KB (MP_MAX_BATCH_BYTES, api.md §2.1). */
+    /** Largest batch, measured as received, in bytes. 0 = 128 KB (MP_MAX_BATCH_BYTES, docs/api-notes.md §2.1). */
     size_t max_batch_bytes;
-    /** Most batches in one bulk request. 0 = 100 (MP_MAX_BATCHES_PER_REQUEST, api.md §1.2). */
+    /** Most batches in one bulk request. 0 = 100 (MP_MAX_BATCHES_PER_REQUEST, docs/api-notes.md §1.2). */
     size_t max_batches;
     /**
      * Status for a request over one of the three limits above. 0 = 413
-     * (Payload Too Large). api.md §1.5 leaves 400 vs 413 undocumented; 413
+     * (Payload Too Large). docs/api-notes.md §1.5 leaves 400 vs 413 undocumented; 413
      * is the standard status and makes a well-behaved client split and
      * resend instead of dropping data (docs/serve.md).
      */
@@ -170,7 +170,7 @@ typedef struct mp_serve_options {
      * thread-safe. NULL = discard them.
      */
     void (*log)(void *log_ctx, const char *message);
-    void *log_ctx;
+    void *log_ctx; /**< the first argument of log() */
 
     /**
      * Largest record file in bytes: a request whose lines would take the
@@ -188,14 +188,14 @@ typedef struct mp_serve_options {
      * forever). 0 = 10 and 30.
      */
     unsigned header_timeout_s;
-    unsigned body_timeout_s;
+    unsigned body_timeout_s; /**< see header_timeout_s */
     /**
      * Problems the operator must see whatever the verbosity: the record
      * file cannot be written (and again when it can), once per change.
      * Same rules as `log`. NULL = passed to `log`.
      */
     void (*on_error)(void *error_ctx, const char *message);
-    void *error_ctx;
+    void *error_ctx; /**< the first argument of on_error() */
     /**
      * Validate with mp_validate_options.strict: refuse (400) what the JSON
      * Schema refuses even where mParticle's own SDKs send it (a list in
