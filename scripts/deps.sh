@@ -7,6 +7,7 @@ packages=(
   cmake make gcc g++ pkg-config
   libjansson-dev libcmocka-dev libcurl4-openssl-dev libmicrohttpd-dev
   python3 python3-jsonschema locales curl abigail-tools
+  debhelper dpkg-dev doxygen groff-base
   "$@"
 )
 

@@ -92,7 +92,7 @@ typedef struct mp_client_options {
     const char *user_agent;
     /** Extra request headers, each "Name: value" (not Authorization or Content-Type). */
     const char *const *headers;
-    size_t header_count;
+    size_t header_count; /**< the number of headers */
     /** Attempts per call, the first included; 0 = 5; 1 = no retries. */
     int max_attempts;
     /** First backoff before a retry; 0 = 500 ms. Each retry doubles it, with full jitter. */
@@ -150,7 +150,7 @@ typedef struct mp_result {
     /** MP_RESULT_VERSION of the header the caller was built with (0 = 1). Kept by mp_result_clear(). */
     unsigned int version;
     mp_error error;      /**< MP_OK when accepted */
-    mp_outcome outcome;
+    mp_outcome outcome;  /**< accepted, rejected, or what kind of failure */
     int status;          /**< HTTP status of the last attempt; 0 if no response */
     /** Attempts made. libcurl itself resends a request once when a reused
      *  keep-alive connection turns out dead before any answer, so the server
@@ -163,9 +163,9 @@ typedef struct mp_result {
     char rate_limit_exceeded[32];   /**< X-mp-rate-limit-exceeded ("app", "org", …); "" if absent */
     char transport_error[256];      /**< the transport's reason for a network failure or timeout */
     mp_api_error *errors;           /**< parsed errors[] of the last response */
-    size_t error_count;
+    size_t error_count;             /**< the number of errors */
     char *body;                     /**< raw body of the last response (NUL-terminated), or NULL */
-    size_t body_len;
+    size_t body_len;                /**< the body's length in bytes */
     /** The source_request_id sent with a single batch (the batch's own or a generated UUIDv4). */
     char source_request_id[64];
 } mp_result;

@@ -74,8 +74,8 @@ typedef enum mp_severity {
  * cleared or freed.
  */
 typedef struct mp_problem {
-    mp_severity severity;
-    mp_error code;
+    mp_severity severity; /**< an error (the input is refused) or a warning */
+    mp_error code;        /**< the kind of problem */
     /** Index of the batch in the input (0 for a single batch), or -1 if not tied to one. */
     long batch;
     /** JSON path inside the batch, e.g. "events[2].data.product_action.action";
@@ -85,7 +85,7 @@ typedef struct mp_problem {
     const char *message;
     /** 1-based line and column in the input text for syntax errors, else 0. */
     int line;
-    int column;
+    int column; /**< see line */
 } mp_problem;
 
 /**

@@ -52,13 +52,13 @@ typedef enum mp_state {
 /** Optional 64-bit integer. */
 typedef struct mp_opt_int64 {
     unsigned char state; /**< mp_state */
-    int64_t value;
+    int64_t value; /**< the value when state is MP_PRESENT */
 } mp_opt_int64;
 
 /** Optional double. NaN and infinities cannot be encoded (MP_ERR_NOT_FINITE). */
 typedef struct mp_opt_double {
     unsigned char state; /**< mp_state */
-    double value;
+    double value; /**< the value when state is MP_PRESENT */
 } mp_opt_double;
 
 /** Optional boolean. */
@@ -69,9 +69,9 @@ typedef struct mp_opt_bool {
 
 /** Storage of the null sentinel; compare addresses, never read it. */
 typedef union mp_null_t {
-    char bytes[16];
-    void *pointer;
-    double number;
+    char bytes[16]; /**< room for any pointer target */
+    void *pointer; /**< aligns it for pointers */
+    double number; /**< aligns it for doubles */
 } mp_null_t;
 MP_API extern const mp_null_t mp_null;
 
@@ -442,7 +442,7 @@ typedef enum mp_value_type {
 
 /** An attribute value: a scalar, null, or a list of scalars. */
 typedef struct mp_value {
-    mp_value_type type;
+    mp_value_type type; /**< which member of u holds the value */
     union {
         const char *string;
         int64_t integer;
@@ -452,7 +452,7 @@ typedef struct mp_value {
             const struct mp_value *items;
             size_t count;
         } list;
-    } u;
+    } u; /**< the value */
 } mp_value;
 
 /**
@@ -487,44 +487,45 @@ typedef struct mp_value {
 
 /** A named attribute: `{"Account type", MP_V_STRING("trial")}`. */
 typedef struct mp_attribute {
-    const char *name;
-    mp_value value;
+    const char *name; /**< the attribute's name (at most 256 characters) */
+    mp_value value; /**< its value: a scalar, null, or (user attributes only) a list */
 } mp_attribute;
 
 /** Ordered map of attributes (custom_attributes, custom_flags, user_attributes). */
 typedef struct mp_attribute_list {
+    /** the attributes, in wire order; MP_NULL_OF(mp_attribute) sends null */
     const mp_attribute *items;
-    size_t count;
+    size_t count; /**< the number of items */
 } mp_attribute_list;
 
 /** A list of strings. */
 typedef struct mp_string_list {
-    const char *const *items;
-    size_t count;
+    const char *const *items; /**< the strings, in order; MP_NULL_OF(const char *) sends null */
+    size_t count; /**< the number of strings */
 } mp_string_list;
 
 /** A string-to-string entry. */
 typedef struct mp_string_pair {
-    const char *name;
-    const char *value;
+    const char *name; /**< the key */
+    const char *value; /**< its string value */
 } mp_string_pair;
 
 /** Ordered string-to-string map. */
 typedef struct mp_string_map {
-    const mp_string_pair *items;
-    size_t count;
+    const mp_string_pair *items; /**< the entries, in wire order */
+    size_t count; /**< the number of entries */
 } mp_string_map;
 
 /** A named string map: one entry of a map of maps. */
 typedef struct mp_string_map_entry {
-    const char *name;
-    mp_string_map value;
+    const char *name; /**< the entry's key */
+    mp_string_map value; /**< its map */
 } mp_string_map_entry;
 
 /** Ordered map of string maps (integration_attributes, apple_search_ads_attributes). */
 typedef struct mp_string_map_map {
-    const mp_string_map_entry *items;
-    size_t count;
+    const mp_string_map_entry *items; /**< the entries, in wire order */
+    size_t count; /**< the number of entries */
 } mp_string_map_map;
 
 /* ------------------------------------------------------------------------ */
@@ -539,9 +540,9 @@ typedef struct mp_data_plan_context {
 
 /** `context.batching` (GO only, undocumented). */
 typedef struct mp_batching_context {
-    mp_opt_bool bypass;
-    const char *partition_key;
-    mp_string_list request_ids;
+    mp_opt_bool bypass; /**< bypass batching */
+    const char *partition_key; /**< the partition key */
+    mp_string_list request_ids; /**< the ids of the requests batched together */
 } mp_batching_context;
 
 /**
@@ -554,103 +555,107 @@ typedef struct mp_location {
     mp_opt_double longitude; /**< required on events */
     mp_opt_double accuracy;  /**< metres */
     const char *country_code; /**< ISO 3166-1 alpha-2 */
-    const char *region_code;
-    const char *city_name;
-    const char *postal_code;
-    mp_opt_int64 dma_code;
-    mp_location_source location_source;
+    const char *region_code; /**< the region's code (docs only) */
+    const char *city_name; /**< the city (docs only) */
+    const char *postal_code; /**< the postal code (docs only) */
+    mp_opt_int64 dma_code; /**< the designated market area (docs only) */
+    mp_location_source location_source; /**< how the location was found (docs only) */
 } mp_location;
 
 /** `context`. */
 typedef struct mp_batch_context {
-    const mp_data_plan_context *data_plan;
-    const mp_batching_context *batching;
-    const mp_location *location;
+    const mp_data_plan_context *data_plan; /**< the data plan the batch conforms to */
+    const mp_batching_context *batching; /**< batching hints (Go SDK only, undocumented) */
+    const mp_location *location; /**< the batch's location (documented only by mParticle's docs) */
 } mp_batch_context;
 
 /** `user_identities`: all 22 identity types, each a string. */
 typedef struct mp_user_identities {
-    const char *other;
-    const char *customer_id;
-    const char *facebook;
-    const char *twitter;
-    const char *google;
-    const char *microsoft;
-    const char *yahoo;
-    const char *email;
-    const char *alias;
-    const char *facebook_custom_audience_id;
-    const char *other_id_2;
-    const char *other_id_3;
-    const char *other_id_4;
+    const char *other; /**< `other`: any other identity */
+    const char *customer_id; /**< `customer_id`: your own id of the user (never `customerid`) */
+    const char *facebook; /**< `facebook`: a Facebook id */
+    const char *twitter; /**< `twitter`: a Twitter handle */
+    const char *google; /**< `google`: a Google id */
+    const char *microsoft; /**< `microsoft`: a Microsoft id */
+    const char *yahoo; /**< `yahoo`: a Yahoo id */
+    const char *email; /**< `email`: the user's email address */
+    const char *alias; /**< `alias`: an alias */
+    const char *facebook_custom_audience_id; /**< `facebook_custom_audience_id` */
+    const char *other_id_2; /**< `other_id_2`: a further identity of your choice */
+    const char *other_id_3; /**< `other_id_3` */
+    const char *other_id_4; /**< `other_id_4` */
+    /** `other_id_5` (not in the JSON Schema; in the docs and newer SDKs) */
     const char *other_id_5;
-    const char *other_id_6;
-    const char *other_id_7;
-    const char *other_id_8;
-    const char *other_id_9;
-    const char *other_id_10;
-    const char *mobile_number;
-    const char *phone_number_2;
-    const char *phone_number_3;
+    const char *other_id_6; /**< `other_id_6` */
+    const char *other_id_7; /**< `other_id_7` */
+    const char *other_id_8; /**< `other_id_8` */
+    const char *other_id_9; /**< `other_id_9` */
+    const char *other_id_10; /**< `other_id_10` */
+    const char *mobile_number; /**< `mobile_number` */
+    const char *phone_number_2; /**< `phone_number_2` */
+    const char *phone_number_3; /**< `phone_number_3` */
 } mp_user_identities;
 
 /** `device_info`, in the GO SDK's key order. */
 typedef struct mp_device_info {
-    const char *brand;
-    const char *product;
-    const char *device;
-    const char *android_uuid;
-    const char *device_manufacturer;
-    mp_platform platform;
-    const char *os_version;
-    const char *device_model;
+    const char *brand; /**< the device's brand (Android Build.BRAND) */
+    const char *product; /**< the product name (Android Build.PRODUCT) */
+    const char *device; /**< the device name (Android Build.DEVICE) */
+    const char *android_uuid; /**< the Android ID */
+    const char *device_manufacturer; /**< the manufacturer */
+    mp_platform platform; /**< the platform: iOS, Android, web, roku, ... */
+    const char *os_version; /**< the operating system's version */
+    const char *device_model; /**< the model, e.g. "iPhone14,2" */
     mp_opt_int64 screen_height; /**< pixels */
     mp_opt_int64 screen_width;  /**< pixels */
-    mp_opt_int64 screen_dpi;
-    const char *device_country;
-    const char *locale_language;
-    const char *locale_country;
-    const char *network_country;
-    const char *network_carrier;
-    const char *network_code;
-    const char *network_mobile_country_code;
+    mp_opt_int64 screen_dpi; /**< the screen's density, dots per inch */
+    const char *device_country; /**< the device's country setting */
+    const char *locale_language; /**< the locale's language, e.g. "en" */
+    const char *locale_country; /**< the locale's country, e.g. "US" */
+    const char *network_country; /**< the mobile network's country */
+    const char *network_carrier; /**< the mobile carrier's name */
+    const char *network_code; /**< the mobile network code (MNC) */
+    const char *network_mobile_country_code; /**< the mobile country code (MCC) */
     mp_opt_int64 timezone_offset; /**< hours from UTC */
-    const char *build_identifier;
+    const char *build_identifier; /**< the OS build identifier */
+    /** the device's HTTP User-Agent (mParticle fills it from the request's when absent) */
     const char *http_header_user_agent;
     const char *ios_advertising_id; /**< IDFA, a UUID */
-    const char *push_token;
-    const char *cpu_architecture;
-    mp_opt_bool is_tablet;
-    mp_opt_bool push_notification_sound_enabled;
-    mp_opt_bool push_notification_vibrate_enabled;
-    const char *radio_access_technology;
-    mp_opt_bool supports_telephony;
-    mp_opt_bool has_nfc;
-    mp_opt_bool bluetooth_enabled;
-    const char *bluetooth_version;
+    const char *push_token; /**< the push notification token */
+    const char *cpu_architecture; /**< the CPU architecture, e.g. "arm64" */
+    mp_opt_bool is_tablet; /**< whether the device is a tablet */
+    mp_opt_bool push_notification_sound_enabled; /**< whether push notifications may play sounds */
+    mp_opt_bool push_notification_vibrate_enabled; /**< whether push notifications may vibrate */
+    const char *radio_access_technology; /**< the radio technology, e.g. "LTE" */
+    mp_opt_bool supports_telephony; /**< whether the device can make calls */
+    mp_opt_bool has_nfc; /**< whether the device has NFC */
+    mp_opt_bool bluetooth_enabled; /**< whether Bluetooth is on */
+    const char *bluetooth_version; /**< the Bluetooth version */
+    /** when the App Tracking Transparency status was set, ms since the epoch */
     mp_opt_int64 att_timestamp_unixtime_ms;
-    mp_att_status att_authorization_status;
+    mp_att_status att_authorization_status; /**< the App Tracking Transparency status (iOS) */
     const char *ios_idfv;               /**< a UUID */
     const char *android_advertising_id; /**< GAID, a UUID */
-    const char *build_version_release;
-    mp_opt_bool limit_ad_tracking;
-    const char *amp_id;
-    mp_opt_bool is_dst;
+    const char *build_version_release; /**< the OS release (Android Build.VERSION.RELEASE) */
+    mp_opt_bool limit_ad_tracking; /**< whether the user limits ad tracking */
+    const char *amp_id; /**< the Google AMP client id */
+    mp_opt_bool is_dst; /**< whether daylight saving time is in effect */
     const char *roku_advertising_id; /**< a UUID */
     const char *roku_publisher_id;   /**< a UUID */
-    const char *microsoft_advertising_id;
-    const char *microsoft_publisher_id;
+    const char *microsoft_advertising_id; /**< the Microsoft advertising id */
+    const char *microsoft_publisher_id; /**< the Microsoft publisher id */
     const char *fire_advertising_id; /**< a UUID */
 } mp_device_info;
 
 /** `application_info`. */
 typedef struct mp_application_info {
-    const char *application_name;
-    const char *application_version;
-    const char *application_build_number;
-    const char *install_referrer;
-    const char *package;
-    mp_os os;
+    const char *application_name; /**< the app's name */
+    const char *application_version; /**< the app's version string, e.g. "2.3.1" */
+    const char *application_build_number; /**< the app's build number */
+    const char *install_referrer; /**< the referrer of the install (Android) */
+    const char *package; /**< the app's package or bundle identifier */
+    mp_os os; /**< the operating system, in application_info's PascalCase vocabulary */
+    /** Apple Search Ads attribution: campaign name -> (attribute -> value) */
     mp_string_map_map apple_search_ads_attributes;
     mp_opt_double sideloaded_kits_count; /**< web SDK only; the JSON Schema rejects it */
 } mp_application_info;
@@ -658,51 +663,53 @@ typedef struct mp_application_info {
 /** `source_info`: set by the server; rarely sent. */
 typedef struct mp_source_info {
     mp_channel channel; /**< required when source_info is sent */
-    const char *partner;
-    const char *replay_request_id;
-    const char *replay_job_id;
-    mp_opt_bool is_historical;
+    const char *partner; /**< the partner that sent the batch */
+    const char *replay_request_id; /**< the replay request that resent it */
+    const char *replay_job_id; /**< the replay job that resent it */
+    mp_opt_bool is_historical; /**< whether it came through /v2/bulkevents/historical */
 } mp_source_info;
 
 /** `attribution_info`. All three fields are required when it is sent. */
 typedef struct mp_attribution_info {
-    const char *service_provider;
-    const char *publisher;
-    const char *campaign;
+    const char *service_provider; /**< the attribution provider */
+    const char *publisher; /**< the publisher credited with the install */
+    const char *campaign; /**< the campaign credited with the install */
 } mp_attribution_info;
 
 /** A consent purpose's state: a GDPR purpose or CCPA data_sale_opt_out. */
 typedef struct mp_consent {
-    const char *regulation;
+    const char *regulation; /**< the regulation (e.g. "gdpr"; Go, Java, .NET, the JSON Schema) */
+    /** the purpose, inside the object (the web SDK's models; the JSON Schema rejects it) */
     const char *purpose;
-    const char *document;
+    const char *document; /**< the consent document agreed to, e.g. "document_agreement.v2" */
     mp_opt_bool consented;              /**< required; MP_FALSE is sent as false */
     mp_opt_int64 timestamp_unixtime_ms; /**< required by the docs for HTTP input */
-    const char *location;
-    const char *hardware_id;
+    const char *location; /**< where consent was given, e.g. a URL or "dtmgamesbymail" */
+    const char *hardware_id; /**< the device on which consent was given */
 } mp_consent;
 
 /** One GDPR purpose: `"<purpose>": {...}` in consent_state.gdpr. */
 typedef struct mp_gdpr_purpose {
     const char *purpose; /**< the Consent Purpose defined in mParticle's GDPR settings */
-    mp_consent consent;
+    mp_consent consent; /**< the consent given or refused for it */
 } mp_gdpr_purpose;
 
 /** Ordered map of GDPR purposes. */
 typedef struct mp_gdpr_purpose_list {
-    const mp_gdpr_purpose *items;
-    size_t count;
+    const mp_gdpr_purpose *items; /**< the purposes, in wire order */
+    size_t count; /**< the number of purposes */
 } mp_gdpr_purpose_list;
 
 /** `consent_state.ccpa`. */
 typedef struct mp_ccpa_consent_state {
-    const mp_consent *data_sale_opt_out; /**< consented = true means the user opted OUT of data sale */
+    /** consented = true means the user opted OUT of data sale */
+    const mp_consent *data_sale_opt_out;
 } mp_ccpa_consent_state;
 
 /** `consent_state`. */
 typedef struct mp_consent_state {
-    mp_gdpr_purpose_list gdpr;
-    const mp_ccpa_consent_state *ccpa;
+    mp_gdpr_purpose_list gdpr; /**< GDPR consent per purpose (a map, as mParticle's docs say) */
+    const mp_ccpa_consent_state *ccpa; /**< CCPA: the data-sale opt-out */
 } mp_consent_state;
 
 /* ------------------------------------------------------------------------ */
@@ -711,28 +718,28 @@ typedef struct mp_consent_state {
 
 /** `device_current_state`. */
 typedef struct mp_device_current_state {
-    mp_opt_int64 time_since_start_ms;
-    mp_opt_double battery_level;
-    const char *data_connection_type;
-    const char *data_connection_type_detail;
-    mp_opt_bool gps_state;
-    mp_opt_int64 total_system_memory_usage_bytes;
-    mp_opt_int64 disk_space_free_bytes;
-    mp_opt_int64 external_disk_space_free_bytes;
-    const char *cpu;
-    mp_opt_double system_memory_available_bytes;
-    mp_opt_bool system_memory_low;
-    mp_opt_double system_memory_threshold_bytes;
-    mp_opt_double application_memory_available_bytes;
-    mp_opt_double application_memory_max_bytes;
-    mp_opt_double application_memory_total_bytes;
-    mp_orientation device_orientation;
-    mp_orientation status_bar_orientation;
+    mp_opt_int64 time_since_start_ms; /**< milliseconds since the app started */
+    mp_opt_double battery_level; /**< the battery's charge, 0 to 1 */
+    const char *data_connection_type; /**< the connection, e.g. "wifi", "mobile" */
+    const char *data_connection_type_detail; /**< the connection's detail, e.g. "LTE" */
+    mp_opt_bool gps_state; /**< whether location services are on */
+    mp_opt_int64 total_system_memory_usage_bytes; /**< system memory in use, bytes */
+    mp_opt_int64 disk_space_free_bytes; /**< free internal storage, bytes */
+    mp_opt_int64 external_disk_space_free_bytes; /**< free external storage, bytes */
+    const char *cpu; /**< CPU usage, as reported by the SDK */
+    mp_opt_double system_memory_available_bytes; /**< system memory available, bytes */
+    mp_opt_bool system_memory_low; /**< whether the system reports low memory */
+    mp_opt_double system_memory_threshold_bytes; /**< the low-memory threshold, bytes */
+    mp_opt_double application_memory_available_bytes; /**< memory available to the app, bytes */
+    mp_opt_double application_memory_max_bytes; /**< the most memory the app may use, bytes */
+    mp_opt_double application_memory_total_bytes; /**< memory the app uses, bytes */
+    mp_orientation device_orientation; /**< the device's orientation */
+    mp_orientation status_bar_orientation; /**< the status bar's orientation */
 } mp_device_current_state;
 
 /** `event_system_notification_info`: output only. */
 typedef struct mp_system_notification_info {
-    mp_system_notification_type type;
+    mp_system_notification_type type; /**< the notification's type */
 } mp_system_notification_info;
 
 /** Common event data, present in every event's `data`. */
@@ -740,21 +747,24 @@ typedef struct mp_event_common {
     mp_opt_int64 timestamp_unixtime_ms; /**< when it happened; required by /bulkevents/historical */
     mp_opt_int64 event_id;              /**< output only */
     const char *source_message_id;      /**< a UUID */
+    /** the session's id (64-bit; read only per the docs, but required on session_start by the JSON Schema) */
     mp_opt_int64 session_id;
     const char *session_uuid; /**< a UUID */
-    mp_opt_int64 session_start_unixtime_ms;
-    mp_opt_int64 event_start_unixtime_ms;
-    mp_attribute_list custom_attributes; /**< scalar values; <= 100, names <= 256, values <= 4096 chars */
-    const mp_location *location;
-    const mp_device_current_state *device_current_state;
-    mp_opt_bool is_goal_defined;
-    mp_opt_double lifetime_value_change; /**< a number, as the JSON Schema says (docs/api-notes.md D-6) */
-    const char *lifetime_value_attribute_name;
-    const char *data_connection_type;
-    mp_opt_int64 event_num;
-    const char *view_controller;
-    mp_opt_bool is_main_thread;
-    const char *canonical_name;
+    mp_opt_int64 session_start_unixtime_ms; /**< when the session started, ms since the epoch */
+    mp_opt_int64 event_start_unixtime_ms; /**< when a timed event started, ms since the epoch */
+    /** scalar values; <= 100, names <= 256, values <= 4096 chars */
+    mp_attribute_list custom_attributes;
+    const mp_location *location; /**< where the event happened */
+    const mp_device_current_state *device_current_state; /**< the device's state when it happened */
+    mp_opt_bool is_goal_defined; /**< whether the event is a goal */
+    /** a number, as the JSON Schema says (docs/api-notes.md D-6) */
+    mp_opt_double lifetime_value_change;
+    const char *lifetime_value_attribute_name; /**< the attribute that carries the lifetime value */
+    const char *data_connection_type; /**< the connection when it happened */
+    mp_opt_int64 event_num; /**< the event's sequence number on the device */
+    const char *view_controller; /**< the view controller (iOS) */
+    mp_opt_bool is_main_thread; /**< whether it happened on the main thread */
+    const char *canonical_name; /**< the event's canonical name */
     const mp_system_notification_info *event_system_notification_info; /**< output only */
     mp_attribute_list custom_flags; /**< forwarded to the named integration only */
     const char *page_url;                 /**< web */
@@ -763,70 +773,73 @@ typedef struct mp_event_common {
 
 /** Media details (PY/NODE/RB; `media_info` in custom_event data). */
 typedef struct mp_media_info {
-    mp_media_action action;
-    const char *channel;
-    const char *metadata;
-    const char *timed_metadata;
-    mp_opt_double playback_position;
-    mp_media_format format;
-    mp_media_quality quality;
-    mp_opt_double playback_rate;
+    mp_media_action action; /**< what happened: play, pause, seek, ... */
+    const char *channel; /**< the channel */
+    const char *metadata; /**< free-form metadata */
+    const char *timed_metadata; /**< free-form timed metadata */
+    mp_opt_double playback_position; /**< the playback position, seconds */
+    mp_media_format format; /**< audio or video */
+    mp_media_quality quality; /**< the quality, e.g. hd */
+    mp_opt_double playback_rate; /**< the playback rate, 1 = normal */
 } mp_media_info;
 
 /** A product. */
 typedef struct mp_product {
     const char *id; /**< SKU */
+    /** the product's name (required by the JSON Schema as a string when present) */
     const char *name;
-    const char *brand;
-    const char *category;
-    const char *variant;
-    mp_opt_int64 position;
-    mp_opt_double price;
-    mp_opt_double quantity;
-    const char *coupon_code;
-    mp_opt_int64 added_to_cart_time_ms;
-    mp_opt_double total_product_amount;
-    mp_string_map custom_attributes;
+    const char *brand; /**< the brand */
+    const char *category; /**< the category */
+    const char *variant; /**< the variant, e.g. a size or colour */
+    mp_opt_int64 position; /**< its position in a list */
+    mp_opt_double price; /**< the unit price */
+    mp_opt_double quantity; /**< the quantity (a number: fractions allowed) */
+    const char *coupon_code; /**< a coupon code applied to it */
+    mp_opt_int64 added_to_cart_time_ms; /**< when it was added to the cart, ms since the epoch */
+    mp_opt_double total_product_amount; /**< price times quantity */
+    mp_string_map custom_attributes; /**< free-form attributes, string values only */
 } mp_product;
 
+/** A list of products. */
 typedef struct mp_product_list {
-    const mp_product *items;
-    size_t count;
+    const mp_product *items; /**< the products, in order */
+    size_t count; /**< the number of products */
 } mp_product_list;
 
 /** `product_action`. */
 typedef struct mp_product_action {
     mp_product_action_type action; /**< required */
-    mp_opt_int64 checkout_step;
-    const char *checkout_options;
-    const char *product_action_list;
-    const char *product_list_source;
-    const char *transaction_id;
-    const char *affiliation;
-    mp_opt_double total_amount;
-    mp_opt_double tax_amount;
-    mp_opt_double shipping_amount;
-    const char *coupon_code;
-    mp_product_list products;
+    mp_opt_int64 checkout_step; /**< the checkout step, for checkout actions */
+    const char *checkout_options; /**< the checkout options chosen */
+    const char *product_action_list; /**< the list the products came from */
+    const char *product_list_source; /**< the source of that list */
+    const char *transaction_id; /**< the transaction's id */
+    const char *affiliation; /**< the store or affiliation */
+    mp_opt_double total_amount; /**< the transaction's total */
+    mp_opt_double tax_amount; /**< its tax */
+    mp_opt_double shipping_amount; /**< its shipping cost */
+    const char *coupon_code; /**< a coupon code applied to it */
+    mp_product_list products; /**< the products acted on */
 } mp_product_action;
 
 /** A promotion. `position` is a string here, unlike mp_product. */
 typedef struct mp_promotion {
-    const char *id;
-    const char *name;
-    const char *creative;
-    const char *position;
+    const char *id; /**< the promotion's id */
+    const char *name; /**< its name */
+    const char *creative; /**< the creative shown */
+    const char *position; /**< where it was shown (a string) */
 } mp_promotion;
 
+/** A list of promotions. */
 typedef struct mp_promotion_list {
-    const mp_promotion *items;
-    size_t count;
+    const mp_promotion *items; /**< the promotions, in order */
+    size_t count; /**< the number of promotions */
 } mp_promotion_list;
 
 /** `promotion_action`. */
 typedef struct mp_promotion_action {
     mp_promotion_action_type action; /**< required */
-    mp_promotion_list promotions;
+    mp_promotion_list promotions; /**< the promotions acted on */
 } mp_promotion_action;
 
 /** One `product_impressions` entry. */
@@ -835,9 +848,10 @@ typedef struct mp_product_impression {
     mp_product_list products;            /**< required */
 } mp_product_impression;
 
+/** A list of product impressions. */
 typedef struct mp_product_impression_list {
-    const mp_product_impression *items;
-    size_t count;
+    const mp_product_impression *items; /**< the impressions, in order */
+    size_t count; /**< the number of impressions */
 } mp_product_impression_list;
 
 /** `shopping_cart`. */
@@ -850,99 +864,116 @@ typedef struct mp_user_identity {
     mp_identity_type identity_type;     /**< required */
     const char *identity;               /**< required */
     mp_opt_int64 timestamp_unixtime_ms; /**< required */
-    mp_opt_bool created_this_batch;
+    mp_opt_bool created_this_batch; /**< whether the identity was created by this batch */
 } mp_user_identity;
 
 /* ------------------------------------------------------------------------ */
 /* Event data, one struct per event type with fields of its own            */
 /* ------------------------------------------------------------------------ */
 
+/** `custom_event`: a named event of your own. */
 typedef struct mp_custom_event_data {
     mp_custom_event_type custom_event_type; /**< required */
     const char *event_name;                 /**< required, <= 256 chars */
+    /** media details (the Python, Node and Ruby SDKs' nested form) */
     const mp_media_info *media_info;
 } mp_custom_event_data;
 
+/** `screen_view`: a screen or page shown. */
 typedef struct mp_screen_view_data {
     const char *screen_name; /**< required */
-    const char *activity_type;
+    const char *activity_type; /**< the Android activity event, e.g. "activity_started" */
 } mp_screen_view_data;
 
 /** Exactly one of product_action, promotion_action and product_impressions. */
 typedef struct mp_commerce_event_data {
+    /** a product action (purchase, add to cart, ...); exactly one of product_action, promotion_action, product_impressions */
     const mp_product_action *product_action;
-    const mp_promotion_action *promotion_action;
-    mp_product_impression_list product_impressions;
-    const mp_shopping_cart *shopping_cart;
+    const mp_promotion_action *promotion_action; /**< a promotion viewed or clicked */
+    mp_product_impression_list product_impressions; /**< products shown in lists */
+    const mp_shopping_cart *shopping_cart; /**< the cart's content */
     const char *currency_code; /**< ISO 4217 */
-    const char *screen_name;
-    mp_opt_bool is_non_interactive;
-    const char *event_name;
+    const char *screen_name; /**< the screen the event happened on */
+    mp_opt_bool is_non_interactive; /**< true if the user did not cause the event */
+    const char *event_name; /**< the event's name (set by the native SDKs) */
+    /** derived by the server from the action; rarely sent */
     mp_commerce_event_type custom_event_type;
 } mp_commerce_event_data;
 
+/** `session_end`: the end of a session. */
 typedef struct mp_session_end_data {
     mp_opt_int64 session_duration_ms; /**< required */
 } mp_session_end_data;
 
+/** `crash_report`: a crash or exception. */
 typedef struct mp_crash_report_data {
-    mp_string_list breadcrumbs;
-    const char *class_name;
-    const char *severity;
-    const char *message;
-    const char *stack_trace;
-    mp_opt_bool exception_handled;
-    const char *topmost_context;
-    const char *pl_crash_report_file_base64;
-    mp_opt_int64 ios_image_base_address;
-    mp_opt_int64 ios_image_size;
-    mp_opt_int64 session_number;
+    mp_string_list breadcrumbs; /**< the breadcrumbs before the crash, as strings */
+    const char *class_name; /**< the exception's class */
+    const char *severity; /**< the severity, e.g. "fatal" */
+    const char *message; /**< the exception's message */
+    const char *stack_trace; /**< the stack trace, as text */
+    mp_opt_bool exception_handled; /**< whether the app handled the exception */
+    const char *topmost_context; /**< the screen or activity on top when it crashed */
+    const char *pl_crash_report_file_base64; /**< a PLCrashReporter report, base64 (iOS) */
+    mp_opt_int64 ios_image_base_address; /**< the binary image's load address (iOS) */
+    mp_opt_int64 ios_image_size; /**< the binary image's size (iOS) */
+    mp_opt_int64 session_number; /**< the session's number on the device */
 } mp_crash_report_data;
 
+/** `opt_out`: the user opted out of tracking, or back in. */
 typedef struct mp_opt_out_data {
     mp_opt_bool is_opted_out; /**< required */
 } mp_opt_out_data;
 
+/** `push_registration`: a push token registered or unregistered. */
 typedef struct mp_push_registration_data {
     mp_opt_bool register_;          /**< JSON "register" (required); true adds, false removes */
     const char *registration_token; /**< required */
 } mp_push_registration_data;
 
+/** `application_state_transition`: the app started, exited, went to the background or foreground. */
 typedef struct mp_application_state_transition_data {
-    mp_opt_bool successfully_closed;
+    mp_opt_bool successfully_closed; /**< whether the app closed normally last time */
+    /** whether this is the first run after install (required by the JSON Schema) */
     mp_opt_bool is_first_run;
+    /** whether this is the first run after an upgrade (required by the JSON Schema) */
     mp_opt_bool is_upgrade;
     const char *push_notification_payload; /**< JSON text */
-    const char *launch_referral;
+    const char *launch_referral; /**< the URL or referrer that launched the app */
     mp_application_transition_type application_transition_type; /**< required */
 } mp_application_state_transition_data;
 
+/** `push_message`: a push notification received or acted on. */
 typedef struct mp_push_message_data {
     const char *push_message_token;      /**< required */
     mp_push_message_type push_message_type; /**< required */
-    const char *message;
+    const char *message; /**< the message's text */
     const char *network; /**< "apn" or "gcm" */
     const char *push_notification_payload; /**< required, JSON text */
-    mp_application_state application_state;
+    mp_application_state application_state; /**< the app's state when it arrived */
     const char *action_identifier; /**< <= 100 chars */
+    /** what happened to it: received, opened, ... */
     mp_push_message_behavior push_message_behavior;
 } mp_push_message_data;
 
+/** `network_performance`: one network request the app made. */
 typedef struct mp_network_performance_data {
-    const char *http_verb;
+    const char *http_verb; /**< the request's method, e.g. "GET" */
     const char *url; /**< required */
     mp_opt_int64 time_elapsed; /**< ms */
-    mp_opt_int64 bytes_in;
-    mp_opt_int64 bytes_out;
+    mp_opt_int64 bytes_in; /**< bytes received */
+    mp_opt_int64 bytes_out; /**< bytes sent */
     mp_opt_int64 response_code; /**< required */
     const char *data;           /**< base64 */
 } mp_network_performance_data;
 
+/** `breadcrumb`: a step recorded for crash reports. */
 typedef struct mp_breadcrumb_data {
-    mp_opt_int64 session_number;
+    mp_opt_int64 session_number; /**< the session's number on the device */
     const char *label; /**< required */
 } mp_breadcrumb_data;
 
+/** `profile`: the user's mParticle id changed (login, logout, ...). */
 typedef struct mp_profile_data {
     mp_opt_int64 previous_mpid;                /**< required */
     mp_opt_int64 current_mpid;                 /**< required */
@@ -951,14 +982,16 @@ typedef struct mp_profile_data {
     const char *previous_profile_name;        /**< PY/NODE/RB only */
 } mp_profile_data;
 
+/** `user_attribute_change`: a user attribute set, changed or removed. */
 typedef struct mp_user_attribute_change_data {
     const char *user_attribute_name; /**< required */
     mp_value new_;                   /**< JSON "new" (required): string, list or null */
     mp_value old;                    /**< required: string, list or null */
-    mp_opt_bool deleted;
-    mp_opt_bool is_new_attribute;
+    mp_opt_bool deleted; /**< whether the attribute was deleted */
+    mp_opt_bool is_new_attribute; /**< whether the attribute is new */
 } mp_user_attribute_change_data;
 
+/** `user_identity_change`: a user identity added, changed or removed. */
 typedef struct mp_user_identity_change_data {
     const mp_user_identity *new_; /**< JSON "new" (required) */
     const mp_user_identity *old;  /**< required; MP_NULL_OF(mp_user_identity) for null */
@@ -971,8 +1004,8 @@ typedef struct mp_user_identity_change_data {
  * push_reaction have only common fields).
  */
 typedef struct mp_event {
-    mp_event_type event_type;
-    mp_event_common common;
+    mp_event_type event_type; /**< which event this is; selects the union member */
+    mp_event_common common; /**< the fields every event has, in its `data` */
     union {
         mp_custom_event_data custom_event;
         mp_screen_view_data screen_view;
@@ -991,9 +1024,10 @@ typedef struct mp_event {
     };
 } mp_event;
 
+/** The events of a batch. */
 typedef struct mp_event_list {
-    const mp_event *items;
-    size_t count;
+    const mp_event *items; /**< the events, in order */
+    size_t count; /**< the number of events */
 } mp_event_list;
 
 /* ------------------------------------------------------------------------ */
@@ -1006,29 +1040,30 @@ typedef struct mp_event_list {
  */
 typedef struct mp_batch {
     const char *source_request_id; /**< dedup key, per API key, kept 30-60 days */
-    const mp_batch_context *context;
-    mp_event_list events;
-    const mp_device_info *device_info;
-    const mp_application_info *application_info;
+    const mp_batch_context *context; /**< `context`: data plan, batching, location */
+    mp_event_list events; /**< the user's events, in order */
+    const mp_device_info *device_info; /**< the device: identifiers, model, OS, locale */
+    const mp_application_info *application_info; /**< the app: name, version, package */
     mp_attribute_list user_attributes; /**< scalars or lists of scalars; <= 100 */
-    mp_string_list deleted_user_attributes;
+    mp_string_list deleted_user_attributes; /**< names of user attributes to delete */
+    /** the user's identities (at least one user or device identity is advised) */
     const mp_user_identities *user_identities;
     mp_environment environment; /**< required: development or production */
-    const char *api_key;
-    mp_string_list api_keys;
+    const char *api_key; /**< output only: the API key the batch came in with */
+    mp_string_list api_keys; /**< output only: the API keys of the batch */
     const char *ip; /**< the user's IPv4 or IPv6 address */
     mp_string_map_map integration_attributes; /**< keyed by integration module id, e.g. "92" */
-    const char *partner_identity;
+    const char *partner_identity; /**< a partner feed's own identity of the user (Go SDK) */
     mp_string_map partner_identities; /**< keys like "mParticle_mpid" */
     const mp_source_info *source_info; /**< set by the server */
     const char *mp_deviceid;           /**< a UUID */
-    const mp_attribution_info *attribution_info;
+    const mp_attribution_info *attribution_info; /**< output only: install attribution */
     mp_opt_int64 timestamp_unixtime_ms; /**< set by the server; do not send */
     mp_opt_int64 batch_id;              /**< output only */
     mp_opt_int64 mpid;                  /**< may be negative */
-    const char *sdk_version;
-    const mp_consent_state *consent_state;
-    const char *job_id;
+    const char *sdk_version; /**< output only: the SDK version that sent the batch */
+    const mp_consent_state *consent_state; /**< GDPR and CCPA consent */
+    const char *job_id; /**< output only: the mParticle job that produced the batch */
     mp_opt_int64 origin_mpid;    /**< JSON Schema only */
     mp_opt_int64 schema_version; /**< output only; the JSON Schema rejects it */
     mp_opt_bool modified;        /**< web SDK only; the JSON Schema rejects it */

@@ -22,18 +22,18 @@ extern "C" {
 
 /** A request or response header. */
 typedef struct mp_http_header {
-    const char *name;
-    const char *value;
+    const char *name;  /**< e.g. "Content-Type" */
+    const char *value; /**< e.g. "application/json" */
 } mp_http_header;
 
 /** One HTTP request. Everything is borrowed for the duration of send(). */
 typedef struct mp_http_request {
     const char *method; /**< "POST" */
     const char *url;    /**< absolute URL */
-    const mp_http_header *headers;
-    size_t header_count;
-    const char *body;
-    size_t body_len;
+    const mp_http_header *headers; /**< the request headers to send */
+    size_t header_count;           /**< the number of headers */
+    const char *body;              /**< the body (JSON), not NUL-terminated */
+    size_t body_len;               /**< the body's length in bytes */
     long connect_timeout_ms; /**< > 0 */
     long timeout_ms;         /**< > 0: the whole exchange */
     /**
@@ -45,7 +45,7 @@ typedef struct mp_http_request {
      * libcurl's checks it about once a second or more often.
      */
     int (*cancelled)(void *cancel_ctx);
-    void *cancel_ctx;
+    void *cancel_ctx; /**< the argument of cancelled() */
 } mp_http_request;
 
 /**
@@ -90,9 +90,12 @@ MP_API const char *mp_http_response_body(const mp_http_response *resp, size_t *l
  * must not be called while a send() is in flight.
  */
 typedef struct mp_transport {
+    /** Performs one exchange (see above). */
     mp_error (*send)(void *user_data, const mp_http_request *req, mp_http_response *resp,
                      char *errbuf, size_t errbuf_size);
+    /** Releases user_data; NULL if there is nothing to release. */
     void (*destroy)(void *user_data);
+    /** The transport's own state, passed to send() and destroy(). */
     void *user_data;
 } mp_transport;
 
