@@ -183,7 +183,7 @@ static void too_big(mp_decoder *fr) {
     fr->batch_ok = 0;
     text_problem(fr, MP_ERR_LIMIT, fr->pos,
                  "batch larger than %zu bytes, the decoder's limit (mp_decoder_set_max_record()); "
-                 "no batch over 131072 bytes can be valid (api.md §2.1); skipped",
+                 "no batch over 131072 bytes can be valid (docs/api-notes.md §2.1); skipped",
                  fr->max_record);
 }
 

@@ -44,12 +44,12 @@ enum {
     MP__F_IP = 1u << 8,             /* an IPv4 or IPv6 address */
     MP__F_NULL_OK = 1u << 9,        /* required, and null is a documented value (UAC new/old, UIC old) */
     /* Required by the JSON Schema, but optional in mParticle's docs and left
-     * out by its SDKs' examples (schema.md D-15): missing is a warning unless
+     * out by its SDKs' examples (docs/api-notes.md D-15): missing is a warning unless
      * validation is strict. */
     MP__F_DOC_OPTIONAL = 1u << 10,
     /* The JSON Schema limits these attribute values (scalars, or strings on
      * screen_view), but mParticle's Node and Python SDK examples send
-     * numbers and lists (schema.md D-5): a warning unless strict. */
+     * numbers and lists (docs/api-notes.md D-5): a warning unless strict. */
     MP__F_SDK_VALUES = 1u << 11
 };
 

@@ -1,4 +1,4 @@
-/* HTTP Basic credentials (api.md §1.3): the Authorization header parsed
+/* HTTP Basic credentials (docs/api-notes.md §1.3): the Authorization header parsed
  * without trusting any of it. */
 #ifndef MP_SERVE_AUTH_H
 #define MP_SERVE_AUTH_H

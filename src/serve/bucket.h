@@ -1,4 +1,4 @@
-/* The rate limiter: a token bucket counted in batches (api.md §2.2). */
+/* The rate limiter: a token bucket counted in batches (docs/api-notes.md §2.2). */
 #ifndef MP_SERVE_BUCKET_H
 #define MP_SERVE_BUCKET_H
 

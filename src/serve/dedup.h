@@ -1,4 +1,4 @@
-/* Deduplication by source_request_id per API key (api.md §2.5), in
+/* Deduplication by source_request_id per API key (docs/api-notes.md §2.5), in
  * bounded memory. */
 #ifndef MP_SERVE_DEDUP_H
 #define MP_SERVE_DEDUP_H

@@ -156,7 +156,7 @@ static void errors_addf(errors *e, const char *fmt, ...) {
 
 /* Moves the finished body into r. Out of memory: r gets no body, which
  * the API allows ("will not be included if additional details on the
- * error are not known", api.md §1.5). */
+ * error are not known", docs/api-notes.md §1.5). */
 static void errors_finish(errors *e, srv_reply *r) {
     if (e->buf && mp_buffer_append(e->buf, "]}", 2) == 0) {
         size_t len;
@@ -475,7 +475,7 @@ static void keep_batches(mp_server *s, srv_conn *c, const mp_document *doc,
 
 /* Decodes and validates the `count` batches at spans, then keeps the
  * valid ones. All invalid: 400 with every error. Some valid: 202, as the
- * API answers a bulk request in which only some batches fail (api.md §1.2). */
+ * API answers a bulk request in which only some batches fail (docs/api-notes.md §1.2). */
 static void check_batches(mp_server *s, srv_conn *c, srv_reply *r, const srv_span *spans,
                           size_t count) {
     int bulk = c->route != SRV_ROUTE_EVENTS;

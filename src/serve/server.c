@@ -259,7 +259,7 @@ static enum MHD_Result send_early(mp_server *s, struct MHD_Connection *conn, srv
 /* The request handler                                                      */
 /* ------------------------------------------------------------------------ */
 
-/* 401 or 403, or 0 with c->api_key set (api.md §1.3). */
+/* 401 or 403, or 0 with c->api_key set (docs/api-notes.md §1.3). */
 static int authenticate(mp_server *s, struct MHD_Connection *conn, srv_conn *c) {
     const char *header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     char buf[SRV_AUTH_MAX_HEADER + 1];

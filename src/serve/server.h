@@ -15,12 +15,12 @@
 #include "serve/faults.h"
 #include "serve/record.h"
 
-/* The three paths of the Events API (api.md §1.2). */
+/* The three paths of the Events API (docs/api-notes.md §1.2). */
 typedef enum srv_route {
     SRV_ROUTE_NONE = 0,
     SRV_ROUTE_EVENTS,    /* /v2/events: one batch */
     SRV_ROUTE_BULK,      /* /v2/bulkevents: an array of batches */
-    SRV_ROUTE_HISTORICAL /* /v2/bulkevents/historical: the same, with api.md §2.4 */
+    SRV_ROUTE_HISTORICAL /* /v2/bulkevents/historical: the same, with docs/api-notes.md §2.4 */
 } srv_route;
 
 typedef _Atomic uint64_t srv_counter;

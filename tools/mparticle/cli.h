@@ -127,7 +127,7 @@ void cli_error(const char *command, const char *fmt, ...)
 /* How much of an input is read at a time: inputs are never held whole. */
 #define CLI_READ_CHUNK (64 * 1024)
 /* The largest record (one batch's text) the commands hold in memory. No
- * batch over 128 KB can be valid (api.md §2.1), so 1 MiB leaves room for
+ * batch over 128 KB can be valid (docs/api-notes.md §2.1), so 1 MiB leaves room for
  * pretty-printed input while keeping memory bounded for any input, a
  * 1 GB line, /dev/zero or `yes |` included: such a record is reported with
  * its line and skipped. */
