@@ -16,8 +16,9 @@ fi
 mkdir -p "$out"
 log="$out/doxygen-warnings.log"
 # The configuration file, with the output directory and a warning log.
-{ cat docs/Doxyfile; echo "OUTPUT_DIRECTORY = $out"; echo "WARN_LOGFILE = $log"; } | doxygen - >/dev/null
-if [ -s "$log" ]; then
+rc=0
+{ cat docs/Doxyfile; echo "OUTPUT_DIRECTORY = $out"; echo "WARN_LOGFILE = $log"; } | doxygen - >/dev/null || rc=$?
+if [ "$rc" -ne 0 ] || [ -s "$log" ]; then
   cat "$log" >&2
   echo "scripts/docs.sh: doxygen warned" >&2
   exit 1
