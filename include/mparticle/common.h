@@ -118,6 +118,19 @@ MP_API void mp_diag_set_max(mp_diag *diag, size_t max_problems);
 /** How many problems were not stored because of the cap. */
 MP_API size_t mp_diag_dropped(const mp_diag *diag);
 
+/**
+ * Routes every allocation of the library through the caller's functions
+ * (malloc-, realloc- and free-like; all three, or all NULL for libc's).
+ * Call it once, before any other function of the library: a block must be
+ * freed by the allocator that made it, so a call after the library has
+ * allocated anything returns MP_ERR_INVALID_ARGUMENT and changes nothing,
+ * as does a call with only some of the three. The functions must be
+ * thread-safe. libcurl, libmicrohttpd and the C library keep their own
+ * allocators. MP_OK.
+ */
+MP_API mp_error mp_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
+                                 void (*free_fn)(void *));
+
 /** Frees memory that the library allocated and handed to the caller (e.g. by mp_encode_batch_alloc()). NULL is fine. */
 MP_API void mp_free(void *ptr);
 

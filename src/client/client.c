@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "common/alloc.h"
 #include "client/client_internal.h"
 #include "common/diag.h"
 #include "mparticle/version.h"
@@ -53,7 +54,7 @@ static const char *pod_url(mp_pod pod) {
 
 static char *dup_str(const char *s) {
     size_t n = strlen(s);
-    char *p = malloc(n + 1);
+    char *p = mp__malloc(n + 1);
     if (p)
         memcpy(p, s, n + 1);
     return p;
@@ -61,7 +62,7 @@ static char *dup_str(const char *s) {
 
 static char *concat(const char *a, const char *b) {
     size_t na = strlen(a), nb = strlen(b);
-    char *p = malloc(na + nb + 1);
+    char *p = mp__malloc(na + nb + 1);
     if (p) {
         memcpy(p, a, na);
         memcpy(p + na, b, nb + 1);
@@ -186,17 +187,17 @@ static mp_error set_endpoints(mp_client *c, const char *base, mp_diag *diag) {
 static mp_error set_headers(mp_client *c, const char *key, const char *secret,
                             const mp_client_options *o, mp_diag *diag) {
     size_t extra = o->header_count;
-    c->headers = calloc(4 + extra, sizeof *c->headers);
-    c->header_storage = calloc(2 * (4 + extra) + 1, sizeof *c->header_storage);
+    c->headers = mp__calloc(4 + extra, sizeof *c->headers);
+    c->header_storage = mp__calloc(2 * (4 + extra) + 1, sizeof *c->header_storage);
     if (!c->headers || !c->header_storage)
         return MP_ERR_NOMEM;
 
     size_t kl = strlen(key), sl = strlen(secret);
-    unsigned char *creds = malloc(kl + sl + 2);
-    char *auth = malloc(6 + 4 * ((kl + sl + 1 + 2) / 3) + 1);
+    unsigned char *creds = mp__malloc(kl + sl + 2);
+    char *auth = mp__malloc(6 + 4 * ((kl + sl + 1 + 2) / 3) + 1);
     if (!creds || !auth) {
-        free(creds);
-        free(auth);
+        mp__free(creds);
+        mp__free(auth);
         return MP_ERR_NOMEM;
     }
     memcpy(creds, key, kl);
@@ -204,9 +205,9 @@ static mp_error set_headers(mp_client *c, const char *key, const char *secret,
     memcpy(creds + kl + 1, secret, sl);
     memcpy(auth, "Basic ", 6);
     base64(creds, kl + sl + 1, auth + 6);
-    free(creds);
+    mp__free(creds);
     mp_error err = add_header(c, "Authorization", auth);
-    free(auth);
+    mp__free(auth);
     if (err || (err = add_header(c, "Content-Type", "application/json")) ||
         (err = add_header(c, "Accept", "application/json")))
         return err;
@@ -275,11 +276,11 @@ mp_error mp_client_new(const mp_client_options *opts, mp_client **out, mp_diag *
     if (err)
         return give_up(o, err);
 
-    mp_client *c = calloc(1, sizeof *c);
+    mp_client *c = mp__calloc(1, sizeof *c);
     if (!c)
         return give_up(o, MP_ERR_NOMEM);
     if (pthread_mutex_init(&c->lock, NULL) != 0) {
-        free(c);
+        mp__free(c);
         return give_up(o, MP_ERR_NOMEM);
     }
     if (o->transport)
@@ -327,14 +328,14 @@ void mp_client_free(mp_client *c) {
     if (c->transport.destroy)
         c->transport.destroy(c->transport.user_data);
     for (size_t i = 0; i < c->header_storage_count; i++)
-        free(c->header_storage[i]);
-    free(c->header_storage);
-    free(c->headers);
+        mp__free(c->header_storage[i]);
+    mp__free(c->header_storage);
+    mp__free(c->headers);
     for (int i = 0; i < 3; i++)
-        free(c->urls[i]);
-    free(c->base_url);
+        mp__free(c->urls[i]);
+    mp__free(c->base_url);
     pthread_mutex_destroy(&c->lock);
-    free(c);
+    mp__free(c);
 }
 
 const char *mp_client_base_url(const mp_client *c) {

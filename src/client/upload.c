@@ -7,13 +7,14 @@
  * keeps its source_request_id and the server can drop the duplicate.
  */
 #include <errno.h>
-#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "client/client_internal.h"
+#include "codec/json_reader.h"
 #include "common/diag.h"
 #include "delivery/packer.h"
 #include "delivery/payload.h"
@@ -26,11 +27,11 @@ void mp_result_clear(mp_result *r) {
     if (!r)
         return;
     for (size_t i = 0; i < r->error_count; i++) {
-        free(r->errors[i].code);
-        free(r->errors[i].message);
+        mp__free(r->errors[i].code);
+        mp__free(r->errors[i].message);
     }
-    free(r->errors);
-    free(r->body);
+    mp__free(r->errors);
+    mp__free(r->body);
     unsigned int version = r->version;
     memset(r, 0, sizeof *r);
     r->version = version;
@@ -55,39 +56,145 @@ uint64_t mp__client_random(mp_client *c) {
 
 static char *dup_str(const char *s) {
     size_t n = strlen(s);
-    char *p = malloc(n + 1);
+    char *p = mp__malloc(n + 1);
     if (p)
         memcpy(p, s, n + 1);
     return p;
 }
 
-/* {"errors":[{"code":…,"message":…}]} → r->errors; anything else is left in r->body only. */
+/* ------------------------------------------------------------------------ */
+/* The API's error body, read with the decoder's own JSON reader            */
+
+/* A string token's text, decoded into a new block; NULL when out of memory. */
+static char *string_of(const char *buf, const mp__jr_token *t) {
+    char *s = mp__malloc(mp__jr_raw_len(t) + 1);
+    if (s)
+        s[mp__jr_unescape(buf, t, s)] = '\0';
+    return s;
+}
+
+/* Whether the key token k reads `name` (decoded, for a key with escapes). */
+static int key_is(const char *buf, const mp__jr_token *k, const char *name) {
+    char text[16];
+    size_t n = mp__jr_raw_len(k);
+    if (n != strlen(name))
+        return 0;
+    mp__jr_unescape(buf, k, text);
+    return memcmp(text, name, n) == 0;
+}
+
+/* One element of errors[]: its "code" and "message" strings (the last of
+ * each wins, as jansson's reading did); any other value leaves them unset.
+ * 0, or -1 on a syntax error or out of memory. */
+static int read_api_error(mp__jr *r, mp__jr_keyset *ks, const mp__jr_token *v,
+                          mp_api_error *out) {
+    if (v->type != MP__JR_LBRACE)
+        return mp__jr_skip(r, v, ks);
+    int first = 1;
+    mp__jr_token k, val;
+    for (;;) {
+        int more = mp__jr_key(r, &first, &k);
+        if (more <= 0)
+            return more;
+        if (mp__jr_colon(r) != 0 || mp__jr_value(r, &val) != 0)
+            return -1;
+        char **slot = key_is(r->buf, &k, "code")      ? &out->code
+                      : key_is(r->buf, &k, "message") ? &out->message
+                                                      : NULL;
+        if (slot && val.type == MP__JR_STRING) {
+            mp__free(*slot);
+            if (!(*slot = string_of(r->buf, &val)))
+                return mp__jr_fail_nomem(r);
+        } else if (mp__jr_skip(r, &val, ks) != 0) {
+            return -1;
+        }
+    }
+}
+
+/* The elements of the errors[] array whose '[' was read, at most
+ * MAX_API_ERRORS kept (the rest read and dropped). 0 or -1. */
+static int read_api_errors(mp__jr *r, mp__jr_keyset *ks, mp_result *res) {
+    int first = 1;
+    mp__jr_token v;
+    for (;;) {
+        int more = mp__jr_next(r, &first);
+        if (more <= 0)
+            return more;
+        if (mp__jr_value(r, &v) != 0)
+            return -1;
+        if (res->error_count == MAX_API_ERRORS) {
+            if (mp__jr_skip(r, &v, ks) != 0)
+                return -1;
+            continue;
+        }
+        mp_api_error *e = &res->errors[res->error_count++];
+        if (read_api_error(r, ks, &v, e) != 0)
+            return -1;
+    }
+}
+
+/* The body as an object: its "errors" array read into res. 0 or -1. */
+static int read_error_body(mp__jr *r, mp__jr_keyset *ks, mp_result *res) {
+    mp__jr_token v, k;
+    if (mp__jr_value(r, &v) != 0 || v.type != MP__JR_LBRACE)
+        return -1;
+    int first = 1;
+    for (;;) {
+        int more = mp__jr_key(r, &first, &k);
+        if (more < 0)
+            return -1;
+        if (more == 0)
+            break;
+        if (mp__jr_colon(r) != 0 || mp__jr_value(r, &v) != 0)
+            return -1;
+        if (key_is(r->buf, &k, "errors") && v.type == MP__JR_LBRACKET && !res->errors) {
+            res->errors = mp__calloc(MAX_API_ERRORS, sizeof *res->errors);
+            if (!res->errors)
+                return mp__jr_fail_nomem(r);
+            if (read_api_errors(r, ks, res) != 0)
+                return -1;
+        } else if (mp__jr_skip(r, &v, ks) != 0) {
+            return -1;
+        }
+    }
+    /* Nothing but white space may follow the object. */
+    for (size_t i = r->pos; i < r->end; i++) {
+        char c = r->buf[i];
+        if (c != ' ' && c != '\t' && c != '\r' && c != '\n')
+            return -1;
+    }
+    return 0;
+}
+
+static void free_api_errors(mp_result *r) {
+    for (size_t i = 0; r->errors && i < MAX_API_ERRORS; i++) {
+        mp__free(r->errors[i].code);
+        mp__free(r->errors[i].message);
+    }
+    mp__free(r->errors);
+    r->errors = NULL;
+    r->error_count = 0;
+}
+
+/* {"errors":[{"code":…,"message":…}]} → r->errors, every code and message
+ * a string ("" when the element had none); a body that is not that JSON
+ * leaves r->errors empty, in r->body only. */
 static void parse_api_errors(mp_result *r) {
     if (!r->body || r->body_len == 0)
         return;
-    json_error_t jerr;
-    json_t *root = json_loadb(r->body, r->body_len, 0, &jerr);
-    json_t *errors = json_is_object(root) ? json_object_get(root, "errors") : NULL;
-    size_t n = json_is_array(errors) ? json_array_size(errors) : 0;
-    if (n > MAX_API_ERRORS)
-        n = MAX_API_ERRORS;
-    if (n && (r->errors = calloc(n, sizeof *r->errors)) != NULL) {
-        for (size_t i = 0; i < n; i++) {
-            json_t *e = json_array_get(errors, i);
-            const char *code = json_string_value(json_object_get(e, "code"));
-            const char *msg = json_string_value(json_object_get(e, "message"));
-            mp_api_error *out = &r->errors[r->error_count];
-            out->code = dup_str(code ? code : "");
-            out->message = dup_str(msg ? msg : "");
-            if (!out->code || !out->message) {
-                free(out->code);
-                free(out->message);
-                break;
-            }
-            r->error_count++;
-        }
+    mp__jr jr;
+    mp__jr_keyset ks;
+    mp__jr_init(&jr, r->body, 0, r->body_len);
+    mp__jr_keyset_init(&ks, mp__malloc, mp__free);
+    int rc = read_error_body(&jr, &ks, r);
+    mp__jr_keyset_free(&ks);
+    for (size_t i = 0; rc == 0 && i < r->error_count; i++) {
+        mp_api_error *e = &r->errors[i];
+        if ((!e->code && !(e->code = dup_str(""))) || (!e->message && !(e->message = dup_str(""))))
+            rc = -1;
     }
-    json_decref(root);
+    if (rc != 0 || !r->error_count)
+        free_api_errors(r);
 }
 
 static void copy_field(char *dst, size_t cap, const char *src) {
@@ -98,11 +205,11 @@ static void copy_field(char *dst, size_t cap, const char *src) {
  * mixes two attempts. */
 static void forget_response(mp_result *r) {
     for (size_t i = 0; i < r->error_count; i++) {
-        free(r->errors[i].code);
-        free(r->errors[i].message);
+        mp__free(r->errors[i].code);
+        mp__free(r->errors[i].message);
     }
-    free(r->errors);
-    free(r->body);
+    mp__free(r->errors);
+    mp__free(r->body);
     r->errors = NULL;
     r->error_count = 0;
     r->body = NULL;
@@ -139,7 +246,7 @@ static void take_response(mp_client *c, mp_result *r, const mp_http_response *re
     r->rate_limit_percentage_used = header_int(resp, "X-mp-rate-limit-percentage-used");
     copy_field(r->rate_limit_exceeded, sizeof r->rate_limit_exceeded,
                mp_http_response_header(resp, "X-mp-rate-limit-exceeded"));
-    if (resp->body_len && (r->body = malloc(resp->body_len + 1)) != NULL) {
+    if (resp->body_len && (r->body = mp__malloc(resp->body_len + 1)) != NULL) {
         memcpy(r->body, resp->body, resp->body_len);
         r->body[resp->body_len] = '\0';
         r->body_len = resp->body_len;

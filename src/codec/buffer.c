@@ -1,3 +1,4 @@
+#include "common/alloc.h"
 #include "codec/buffer.h"
 
 #include <stdint.h>
@@ -13,11 +14,11 @@ int mp__buffer_grow(mp_buffer *b, size_t n) {
         cap *= 2;
     char *p;
     if (b->borrowed) {
-        p = malloc(cap + 1);
+        p = mp__malloc(cap + 1);
         if (p && b->len)
             memcpy(p, b->data, b->len);
     } else {
-        p = realloc(b->data, cap + 1);
+        p = mp__realloc(b->data, cap + 1);
     }
     if (!p)
         return -1;
@@ -37,11 +38,11 @@ void mp__buffer_borrow(mp_buffer *b, char *out, size_t cap) {
 }
 
 mp_buffer *mp_buffer_new(size_t initial_capacity) {
-    mp_buffer *b = calloc(1, sizeof *b);
+    mp_buffer *b = mp__calloc(1, sizeof *b);
     if (!b)
         return NULL;
     if (mp__buffer_grow(b, initial_capacity ? initial_capacity : 256) != 0) {
-        free(b);
+        mp__free(b);
         return NULL;
     }
     b->data[0] = '\0';
@@ -52,8 +53,8 @@ void mp_buffer_free(mp_buffer *b) {
     if (!b)
         return;
     if (!b->borrowed)
-        free(b->data);
-    free(b);
+        mp__free(b->data);
+    mp__free(b);
 }
 
 void mp_buffer_clear(mp_buffer *b) {

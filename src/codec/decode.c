@@ -34,7 +34,6 @@
  * recursion, and nesting deeper than 2048 levels is an error as with
  * jansson.
  */
-#include <jansson.h> /* json_get_alloc_funcs() only */
 #include <stdint.h>
 #include <limits.h>
 #include <math.h>
@@ -44,11 +43,15 @@
 
 #include "codec/arena.h"
 #include "codec/decode_internal.h"
+#include "common/alloc.h"
 #include "codec/json_reader.h"
 #include "common/diag.h"
 #include "common/path.h"
 #include "mparticle/codec.h"
 #include "schema/schema.h"
+
+mp__malloc_fn mp__decode_malloc = mp__malloc;
+mp__free_fn mp__decode_free = mp__free;
 
 /* The walk's third outcome besides MP_OK and MP_ERR_NOMEM: the reader
  * failed (a syntax error, or out of memory in the reader: d->r.err). */
@@ -1193,20 +1196,14 @@ mp_error mp_decode(const char *json, size_t len, mp_document **out, mp_diag *dia
     if (!json && len)
         return MP_ERR_INVALID_ARGUMENT;
 
-    /* The document takes its memory where jansson does, so an application
-     * that routes jansson's allocations (json_set_alloc_funcs) routes
-     * these too. Read once: freeing must use the same functions. */
-    json_malloc_t malloc_fn;
-    json_free_t free_fn;
-    json_get_alloc_funcs(&malloc_fn, &free_fn);
-    mp_document *doc = malloc_fn(sizeof *doc);
+    mp_document *doc = mp__decode_malloc(sizeof *doc);
     if (!doc) {
         mp__diag_add(diag, MP_SEVERITY_ERROR, MP_ERR_NOMEM, -1, "", "out of memory while decoding");
         return MP_ERR_NOMEM;
     }
     doc->entries = NULL;
     doc->count = doc->cap = 0;
-    mp__arena_init(&doc->arena, malloc_fn, free_fn);
+    mp__arena_init(&doc->arena, mp__decode_malloc, mp__decode_free);
 
     mp_error err = decode_all(doc, json ? json : "", len, diag);
     if (err == MP_ERR_NOMEM) {

@@ -26,6 +26,12 @@
 #include "codec/json_reader.h"
 #include "mparticle/codec.h"
 
+/* Where documents and decoders take their memory: the library's allocator
+ * (common/alloc.h). Tests point these elsewhere to make exactly the
+ * decoder's allocations fail; nothing else changes them. */
+extern mp__malloc_fn mp__decode_malloc;
+extern mp__free_fn mp__decode_free;
+
 /* The reader looks at most this many bytes past the position it stops at
  * (a UTF-8 sequence after a number or a word: check_lookahead() in
  * json_reader.c), so a value whose readers stopped at least this far

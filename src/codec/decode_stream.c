@@ -30,13 +30,13 @@
  * without being kept, so what the decoder holds follows the largest
  * batch, not the input.
  */
-#include <jansson.h> /* json_get_alloc_funcs() only */
 #include <limits.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "codec/decode_internal.h"
 #include "common/diag.h"
 
@@ -814,15 +814,11 @@ size_t mp__decoder_footprint(const mp_decoder *fr) {
 mp_error mp_decoder_new(mp_decoder **out) {
     if (!out)
         return MP_ERR_INVALID_ARGUMENT;
-    /* Memory comes from jansson's allocator, as the document's does. */
-    json_malloc_t m;
-    json_free_t f;
-    json_get_alloc_funcs(&m, &f);
-    mp_decoder *fr = m(sizeof *fr);
+    mp_decoder *fr = mp__decode_malloc(sizeof *fr);
     *out = fr;
     if (!fr)
         return MP_ERR_NOMEM;
-    init_common(fr, m, f);
+    init_common(fr, mp__decode_malloc, mp__decode_free);
     fr->max_record = MP_DECODER_MAX_RECORD;
     return MP_OK;
 }

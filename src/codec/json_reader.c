@@ -5,6 +5,7 @@
  * decoder's line and column numbers were defined by jansson and the tests
  * pin them. Comments name jansson's behaviour where it is not obvious.
  */
+#include "common/alloc.h"
 #include "codec/json_reader.h"
 
 #include <errno.h>
@@ -322,7 +323,7 @@ static double to_double(const char *s, size_t n) {
     }
 slow:;
     char small[64];
-    char *copy = n < sizeof small ? small : malloc(n + 1);
+    char *copy = n < sizeof small ? small : mp__malloc(n + 1);
     if (!copy)
         return NAN; /* caller reports out of memory */
     memcpy(copy, s, n);
@@ -343,7 +344,7 @@ slow:;
         x = strtod(copy, NULL);
     }
     if (copy != small)
-        free(copy);
+        mp__free(copy);
     return x;
 }
 

@@ -33,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/alloc.h"
 #include "codec/buffer.h"
 #include "codec/encode_internal.h"
 #include "codec/json_primitives.h"
@@ -300,7 +301,7 @@ static uint32_t *dup_table(val *v, size_t slots) {
     uint32_t *t = v->dup_stack;
     if (slots > DUP_STACK_SLOTS) {
         if (slots > v->dup_heap_slots) {
-            uint32_t *p = realloc(v->dup_heap, slots * sizeof *p);
+            uint32_t *p = mp__realloc(v->dup_heap, slots * sizeof *p);
             if (!p)
                 return NULL;
             v->dup_heap = p;
@@ -970,7 +971,7 @@ static void check_size(val *v, const mp_batch *batch) {
         v->nomem = 1;
     else if (err != MP_OK)
         v->errors++; /* the encoder has reported it */
-    free(buf.data);
+    mp__free(buf.data);
 }
 
 mp_error mp_validate_batch(const mp_batch *batch, const mp_validate_options *opts,
@@ -1002,6 +1003,6 @@ mp_error mp_validate_batch(const mp_batch *batch, const mp_validate_options *opt
     check_size(v, batch);
 
     mp_error rc = v->nomem ? MP_ERR_NOMEM : v->errors ? MP_ERR_INVALID : MP_OK;
-    free(v->dup_heap);
+    mp__free(v->dup_heap);
     return rc;
 }

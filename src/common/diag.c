@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/diag.h"
 
 struct mp_diag {
@@ -16,7 +17,7 @@ struct mp_diag {
 };
 
 mp_diag *mp_diag_new(void) {
-    mp_diag *d = calloc(1, sizeof *d);
+    mp_diag *d = mp__calloc(1, sizeof *d);
     if (d)
         d->max = 1000;
     return d;
@@ -26,8 +27,8 @@ void mp_diag_clear(mp_diag *d) {
     if (!d)
         return;
     for (size_t i = 0; i < d->count; i++) {
-        free((char *)d->items[i].path);
-        free((char *)d->items[i].message);
+        mp__free((char *)d->items[i].path);
+        mp__free((char *)d->items[i].message);
     }
     d->count = 0;
     d->errors = 0;
@@ -38,8 +39,8 @@ void mp_diag_free(mp_diag *d) {
     if (!d)
         return;
     mp_diag_clear(d);
-    free(d->items);
-    free(d);
+    mp__free(d->items);
+    mp__free(d);
 }
 
 size_t mp_diag_count(const mp_diag *d) {
@@ -65,7 +66,7 @@ size_t mp_diag_dropped(const mp_diag *d) {
 
 static char *dup_or_empty(const char *s) {
     size_t n = s ? strlen(s) : 0;
-    char *p = malloc(n + 1);
+    char *p = mp__malloc(n + 1);
     if (p) {
         if (n)
             memcpy(p, s, n);
@@ -86,7 +87,7 @@ void mp__diag_vadd(mp_diag *d, mp_severity sev, mp_error code, long batch, const
     }
     if (d->count == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 8;
-        mp_problem *items = realloc(d->items, cap * sizeof *items);
+        mp_problem *items = mp__realloc(d->items, cap * sizeof *items);
         if (!items) {
             d->dropped++;
             return;
@@ -99,8 +100,8 @@ void mp__diag_vadd(mp_diag *d, mp_severity sev, mp_error code, long batch, const
     char *p = dup_or_empty(path);
     char *m = dup_or_empty(msg);
     if (!p || !m) {
-        free(p);
-        free(m);
+        mp__free(p);
+        mp__free(m);
         d->dropped++;
         return;
     }

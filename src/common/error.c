@@ -1,6 +1,7 @@
 /* Error codes: descriptions and names. */
 #include <stdlib.h>
 
+#include "common/alloc.h"
 #include "mparticle/common.h"
 #include "mparticle/model.h"
 
@@ -50,7 +51,7 @@ const char *mp_error_name(mp_error err) {
 }
 
 void mp_free(void *ptr) {
-    free(ptr);
+    mp__free(ptr);
 }
 
 /* The JSON-null sentinel: only its address matters. Zero bytes, so that a

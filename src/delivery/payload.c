@@ -6,6 +6,7 @@
  * that is reused from call to call; the payload's JSON is then assembled
  * in one exact allocation. The envelope part is what merging compares.
  */
+#include "common/alloc.h"
 #include "delivery/payload.h"
 
 #include <pthread.h>
@@ -251,7 +252,7 @@ static mp_error build(const mp_batch *batch, const mp__payload_options *o, mp_bu
     size_t len = assembled_len(&pt), id_size = strlen(raw_id) + 1;
     if (o->check_size && len > MP_MAX_BATCH_BYTES)
         return too_big(len, o->batch_index, diag);
-    mp__payload *p = malloc(sizeof *p + len + 1 + id_size);
+    mp__payload *p = mp__malloc(sizeof *p + len + 1 + id_size);
     if (!p)
         return MP_ERR_NOMEM;
     char *json = (char *)(p + 1);
@@ -301,7 +302,7 @@ mp_error mp__payload_restore(const char *json, const char *id, const mp__payload
     if ((uint64_t)m->envelope_off + m->envelope_len > m->json_len ||
         (uint64_t)m->events_off + m->events_len > m->json_len)
         return MP_ERR_IO;
-    mp__payload *p = malloc(sizeof *p + m->json_len + 1 + m->id_len + 1);
+    mp__payload *p = mp__malloc(sizeof *p + m->json_len + 1 + m->id_len + 1);
     if (!p)
         return MP_ERR_NOMEM;
     char *j = (char *)(p + 1);
@@ -325,7 +326,7 @@ mp_error mp__payload_restore(const char *json, const char *id, const mp__payload
 }
 
 void mp__payload_free(mp__payload *p) {
-    free(p);
+    mp__free(p);
 }
 
 int mp__payload_same_envelope(const mp__payload *a, const mp__payload *b) {

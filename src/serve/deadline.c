@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <time.h>
 
+#include "common/alloc.h"
 #include "serve/bucket.h"
 #include "serve/deadline.h"
 
@@ -110,7 +111,7 @@ void srv_deadlines_stop(srv_deadlines *dl) {
     while (dl->list.next != &dl->list) {
         srv_track *t = dl->list.next;
         unlink_track(t);
-        free(t);
+        mp__free(t);
     }
     pthread_mutex_destroy(&dl->lock);
     pthread_cond_destroy(&dl->wake);
@@ -118,7 +119,7 @@ void srv_deadlines_stop(srv_deadlines *dl) {
 }
 
 srv_track *srv_track_start(srv_deadlines *dl, int fd) {
-    srv_track *t = malloc(sizeof *t);
+    srv_track *t = mp__malloc(sizeof *t);
     if (!t)
         return NULL;
     t->fd = fd;
@@ -139,7 +140,7 @@ void srv_track_end(srv_deadlines *dl, srv_track *t) {
     pthread_mutex_lock(&dl->lock);
     unlink_track(t);
     pthread_mutex_unlock(&dl->lock);
-    free(t);
+    mp__free(t);
 }
 
 void srv_track_enter(srv_deadlines *dl, srv_track *t, srv_phase phase) {

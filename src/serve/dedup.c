@@ -9,6 +9,7 @@
  * hash is not keyed: a client that crafts colliding ids makes lookups
  * slower (chains stay bounded by the capacity), never wrong.
  */
+#include "common/alloc.h"
 #include "serve/dedup.h"
 
 #include <stdint.h>
@@ -58,17 +59,17 @@ static int resize(srv_dedup *d, size_t ring_cap) {
     size_t nb = 1;
     while (nb < 2 * ring_cap)
         nb <<= 1;
-    entry *ring = malloc(ring_cap * sizeof *ring);
-    size_t *buckets = calloc(nb, sizeof *buckets);
+    entry *ring = mp__malloc(ring_cap * sizeof *ring);
+    size_t *buckets = mp__calloc(nb, sizeof *buckets);
     if (!ring || !buckets) {
-        free(ring);
-        free(buckets);
+        mp__free(ring);
+        mp__free(buckets);
         return -1;
     }
     for (size_t i = 0; i < d->count; i++)
         ring[i] = d->ring[slot(d, i)];
-    free(d->ring);
-    free(d->buckets);
+    mp__free(d->ring);
+    mp__free(d->buckets);
     d->ring = ring;
     d->ring_cap = ring_cap;
     d->head = 0;
@@ -83,13 +84,13 @@ static int resize(srv_dedup *d, size_t ring_cap) {
 }
 
 srv_dedup *srv_dedup_new(size_t capacity, size_t max_bytes) {
-    srv_dedup *d = calloc(1, sizeof *d);
+    srv_dedup *d = mp__calloc(1, sizeof *d);
     if (!d)
         return NULL;
     d->capacity = capacity ? capacity : 1;
     d->max_bytes = max_bytes;
     if (resize(d, d->capacity < INITIAL_RING ? d->capacity : INITIAL_RING)) {
-        free(d);
+        mp__free(d);
         return NULL;
     }
     return d;
@@ -99,10 +100,10 @@ void srv_dedup_free(srv_dedup *d) {
     if (!d)
         return;
     for (size_t i = 0; i < d->count; i++)
-        free(d->ring[slot(d, i)].key);
-    free(d->ring);
-    free(d->buckets);
-    free(d);
+        mp__free(d->ring[slot(d, i)].key);
+    mp__free(d->ring);
+    mp__free(d->buckets);
+    mp__free(d);
 }
 
 size_t srv_dedup_count(const srv_dedup *d) {
@@ -118,7 +119,7 @@ static void evict_oldest(srv_dedup *d) {
         link = &d->ring[*link - 1].next;
     *link = e->next;
     d->bytes -= e->len;
-    free(e->key);
+    mp__free(e->key);
     d->head = (d->head + 1) % d->ring_cap;
     d->count--;
 }
@@ -136,20 +137,20 @@ static int find(const srv_dedup *d, const char *key, size_t len, uint64_t hash) 
 int srv_dedup_contains(const srv_dedup *d, const char *api_key, const char *id) {
     size_t klen = strlen(api_key), ilen = strlen(id);
     size_t len = klen + 1 + ilen;
-    char *key = malloc(len);
+    char *key = mp__malloc(len);
     if (!key)
         return -1;
     memcpy(key, api_key, klen + 1);
     memcpy(key + klen + 1, id, ilen);
     int found = find(d, key, len, fnv1a(key, len));
-    free(key);
+    mp__free(key);
     return found;
 }
 
 int srv_dedup_add(srv_dedup *d, const char *api_key, const char *id) {
     size_t klen = strlen(api_key), ilen = strlen(id);
     size_t len = klen + 1 + ilen;
-    char *key = malloc(len);
+    char *key = mp__malloc(len);
     if (!key)
         return -1;
     memcpy(key, api_key, klen + 1);
@@ -157,7 +158,7 @@ int srv_dedup_add(srv_dedup *d, const char *api_key, const char *id) {
     uint64_t hash = fnv1a(key, len);
 
     if (find(d, key, len, hash)) {
-        free(key);
+        mp__free(key);
         return 1;
     }
     /* Make room: the byte budget first (an id bigger than the whole budget
@@ -169,7 +170,7 @@ int srv_dedup_add(srv_dedup *d, const char *api_key, const char *id) {
     else if (d->count == d->ring_cap) {
         size_t grow = d->ring_cap * 2 < d->capacity ? d->ring_cap * 2 : d->capacity;
         if (resize(d, grow)) {
-            free(key);
+            mp__free(key);
             return -1;
         }
     }

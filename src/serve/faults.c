@@ -1,3 +1,4 @@
+#include "common/alloc.h"
 #include "serve/faults.h"
 
 #include <stdlib.h>
@@ -12,7 +13,7 @@ int srv_faults_init(srv_faults *f, double fail_rate, double reset_rate, uint64_t
 }
 
 void srv_faults_destroy(srv_faults *f) {
-    free(f->script);
+    mp__free(f->script);
     pthread_mutex_destroy(&f->lock);
 }
 
@@ -24,12 +25,12 @@ static int grow(srv_faults *f, size_t need) {
     size_t cap = f->cap ? f->cap : 16;
     while (cap < need)
         cap *= 2;
-    int *ring = malloc(cap * sizeof *ring);
+    int *ring = mp__malloc(cap * sizeof *ring);
     if (!ring)
         return -1;
     for (size_t i = 0; i < f->len; i++)
         ring[i] = f->script[(f->head + i) % f->cap];
-    free(f->script);
+    mp__free(f->script);
     f->script = ring;
     f->cap = cap;
     f->head = 0;

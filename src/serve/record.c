@@ -13,11 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "serve/record.h"
 
 static char *concat(const char *a, const char *b) {
     size_t na = strlen(a), nb = strlen(b);
-    char *s = malloc(na + nb + 1);
+    char *s = mp__malloc(na + nb + 1);
     if (s) {
         memcpy(s, a, na);
         memcpy(s + na, b, nb + 1);
@@ -113,8 +114,8 @@ int srv_record_append(srv_record *r, const char *data, size_t len) {
 void srv_record_close(srv_record *r) {
     if (r->fd >= 0)
         close(r->fd);
-    free(r->path);
-    free(r->old_path);
+    mp__free(r->path);
+    mp__free(r->old_path);
     r->fd = -1;
     r->path = r->old_path = NULL;
 }

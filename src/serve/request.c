@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/alloc.h"
 #include "mparticle/codec.h"
 #include "serve/scan.h"
 #include "serve/server.h"
@@ -164,7 +165,7 @@ static void errors_finish(errors *e, srv_reply *r) {
         if (body) {
             /* mp_buffer_detach()'s memory is freed with mp_free(); copy it
              * into malloc memory, which the HTTP layer frees. */
-            r->body = malloc(len);
+            r->body = mp__malloc(len);
             if (r->body) {
                 memcpy(r->body, body, len);
                 r->body_len = len;
@@ -232,7 +233,7 @@ static int by_batch(const void *a, const void *b) {
  * batch order, at most MAX_ERRORS of them plus one that counts the rest. */
 static void reply_problems(srv_reply *r, const mp_diag *diag, int bulk) {
     size_t n = mp_diag_count(diag);
-    problem_ref *sorted = malloc((n ? n : 1) * sizeof *sorted);
+    problem_ref *sorted = mp__malloc((n ? n : 1) * sizeof *sorted);
     size_t nerr = 0;
     for (size_t i = 0; sorted && i < n; i++) {
         const mp_problem *p = mp_diag_get(diag, i);
@@ -257,7 +258,7 @@ static void reply_problems(srv_reply *r, const mp_diag *diag, int bulk) {
     if (nerr == 0)
         errors_add(&e, "(request): the request was rejected");
     errors_finish(&e, r);
-    free(sorted);
+    mp__free(sorted);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -437,7 +438,7 @@ static int record_batches(mp_server *s, srv_conn *c, const unsigned char *fresh,
 static void keep_batches(mp_server *s, srv_conn *c, const mp_document *doc,
                          const unsigned char *valid, const srv_span *spans, size_t count,
                          srv_reply *r) {
-    unsigned char *fresh = calloc(count, 1);
+    unsigned char *fresh = mp__calloc(count, 1);
     if (!fresh) {
         srv_log(s, "out of memory: %zu accepted batches neither deduplicated nor recorded",
                 count);
@@ -462,7 +463,7 @@ static void keep_batches(mp_server *s, srv_conn *c, const mp_document *doc,
     }
     pthread_mutex_unlock(&s->dedup_lock);
     srv_count(&s->stats.duplicates, duplicates);
-    free(fresh);
+    mp__free(fresh);
     if (e) {
         srv_count(&s->stats.unrecorded, accepted);
         reply_errorf(r, 507, "(request): the server could not record the batches: %s; send them "
@@ -480,7 +481,7 @@ static void check_batches(mp_server *s, srv_conn *c, srv_reply *r, const srv_spa
                           size_t count) {
     int bulk = c->route != SRV_ROUTE_EVENTS;
     mp_diag *diag = mp_diag_new();
-    unsigned char *valid = malloc(count);
+    unsigned char *valid = mp__malloc(count);
     mp_document *doc = NULL;
     mp_error err = diag && valid ? mp_decode(c->body, c->len, &doc, diag) : MP_ERR_NOMEM;
     if (err == MP_ERR_NOMEM) {
@@ -519,7 +520,7 @@ done:
         r->percent_used = -1;
     mp_document_free(doc);
     mp_diag_free(diag);
-    free(valid);
+    mp__free(valid);
 }
 
 /* The body as batches: its shape, the rate limit, the size and count
@@ -529,7 +530,7 @@ static void handle_batches(mp_server *s, srv_conn *c, srv_reply *r) {
     srv_span one, *spans = &one;
     size_t count = 1;
     if (bulk) {
-        spans = malloc(s->max_batches * sizeof *spans);
+        spans = mp__malloc(s->max_batches * sizeof *spans);
         if (!spans) {
             r->status = 500;
             return;
@@ -572,7 +573,7 @@ static void handle_batches(mp_server *s, srv_conn *c, srv_reply *r) {
     check_batches(s, c, r, spans, count);
 done:
     if (spans != &one)
-        free(spans);
+        mp__free(spans);
 }
 
 void srv_handle(mp_server *s, srv_conn *c, srv_reply *r) {

@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "mparticle/codec.h"
 #include "serve/auth.h"
 #include "serve/server.h"
@@ -125,7 +126,7 @@ static char *dup_string(const char *s) {
     if (!s)
         return NULL;
     size_t n = strlen(s) + 1;
-    char *d = malloc(n);
+    char *d = mp__malloc(n);
     if (d)
         memcpy(d, s, n);
     return d;
@@ -183,7 +184,7 @@ static struct MHD_Response *make_response(mp_server *s, srv_reply *r) {
     if (r->body) {
         resp = MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_FREE);
         if (!resp) {
-            free(r->body);
+            mp__free(r->body);
             r->body = NULL;
             return NULL;
         }
@@ -230,7 +231,7 @@ static enum MHD_Result send_reply(mp_server *s, struct MHD_Connection *conn, srv
     srv_count(&s->stats.requests, 1);
     if (r->status == 0) {
         srv_count(&s->stats.resets, 1);
-        free(r->body);
+        mp__free(r->body);
         return MHD_NO; /* libmicrohttpd closes the connection without a word */
     }
     if (r->status > 0 && r->status < MP_SERVE_STATUS_MAX)
@@ -354,7 +355,7 @@ static enum MHD_Result on_body(mp_server *s, srv_conn *c, const char *data, size
     if (c->keep && !c->overflow) {
         if (n > s->max_request - c->len) {
             c->overflow = 1;
-            free(c->body);
+            mp__free(c->body);
             c->body = NULL;
             c->len = c->cap = 0;
         } else {
@@ -364,7 +365,7 @@ static enum MHD_Result on_body(mp_server *s, srv_conn *c, const char *data, size
                     cap *= 2;
                 if (cap > s->max_request)
                     cap = s->max_request;
-                char *body = realloc(c->body, cap);
+                char *body = mp__realloc(c->body, cap);
                 if (!body)
                     return MHD_NO;
                 c->body = body;
@@ -399,7 +400,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     mp_server *s = cls;
     srv_conn *c = *con_cls;
     if (!c) {
-        c = calloc(1, sizeof *c);
+        c = mp__calloc(1, sizeof *c);
         if (!c)
             return MHD_NO;
         *con_cls = c;
@@ -447,9 +448,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
         srv_count(&s->stats.aborted, 1);
     /* A keep-alive connection's next request has its own headers deadline. */
     srv_track_enter(&s->deadlines, c->track, SRV_PHASE_HEADERS);
-    free(c->body);
-    free(c->api_key);
-    free(c);
+    mp__free(c->body);
+    mp__free(c->api_key);
+    mp__free(c);
     *con_cls = NULL;
 }
 
@@ -646,10 +647,10 @@ static void free_server(mp_server *s) {
     pthread_mutex_destroy(&s->dedup_lock);
     pthread_mutex_destroy(&s->stop_lock);
     pthread_cond_destroy(&s->stop_cond);
-    free(s->api_key);
-    free(s->api_secret);
-    free(s->scope);
-    free(s);
+    mp__free(s->api_key);
+    mp__free(s->api_secret);
+    mp__free(s->scope);
+    mp__free(s);
 }
 
 mp_error mp_serve_start(const mp_serve_options *opts, mp_server **out, char *errbuf,
@@ -662,14 +663,14 @@ mp_error mp_serve_start(const mp_serve_options *opts, mp_server **out, char *err
     *out = NULL;
     set_error(errbuf, errlen, "%s", "");
     const mp_serve_options *o = opts ? opts : &defaults;
-    mp_server *s = calloc(1, sizeof *s);
+    mp_server *s = mp__calloc(1, sizeof *s);
     if (!s) {
         set_error(errbuf, errlen, "out of memory");
         return MP_ERR_NOMEM;
     }
     s->record.fd = -1;
     if (init_sync(s)) {
-        free(s);
+        mp__free(s);
         set_error(errbuf, errlen, "cannot create the server's locks");
         return MP_ERR_NOMEM;
     }

@@ -1,4 +1,5 @@
 /* Reading segments back (scan.h). */
+#include "common/alloc.h"
 #include "spool/scan.h"
 
 #include <stdlib.h>
@@ -59,7 +60,7 @@ static mp_error add_batch(mp__scan *s, size_t segment, uint64_t off, const unsig
                           size_t len) {
     if (s->count == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 1024;
-        mp__scan_batch *b = realloc(s->batches, cap * sizeof *b);
+        mp__scan_batch *b = mp__realloc(s->batches, cap * sizeof *b);
         if (!b)
             return MP_ERR_NOMEM;
         s->batches = b;
@@ -136,6 +137,6 @@ const unsigned char *mp__scan_batch_body(const unsigned char *record, size_t siz
 }
 
 void mp__scan_free(mp__scan *s) {
-    free(s->batches);
+    mp__free(s->batches);
     memset(s, 0, sizeof *s);
 }

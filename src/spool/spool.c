@@ -10,6 +10,7 @@
  */
 /* pwritev(2) is not in POSIX; glibc declares it under _DEFAULT_SOURCE. */
 #define _DEFAULT_SOURCE
+#include "common/alloc.h"
 #include "spool/spool.h"
 
 #include <dirent.h>
@@ -133,7 +134,7 @@ static mp_error reserve_segment(mp__spool *sp) {
     if (sp->nsegs < sp->cap)
         return MP_OK;
     size_t cap = sp->cap ? sp->cap * 2 : 16;
-    segment **s = realloc(sp->segs, cap * sizeof *s);
+    segment **s = mp__realloc(sp->segs, cap * sizeof *s);
     if (!s)
         return MP_ERR_NOMEM;
     sp->segs = s;
@@ -148,14 +149,14 @@ static mp_error add_segment(mp__spool *sp, uint64_t first_seq, mp_diag *diag) {
     segment_name(first_seq, name);
     if (reserve_segment(sp) != MP_OK)
         return MP_ERR_NOMEM;
-    segment *seg = calloc(1, sizeof *seg);
+    segment *seg = mp__calloc(1, sizeof *seg);
     if (!seg)
         return MP_ERR_NOMEM;
     /* Owner-only: the batches hold user data. */
     seg->fd = openat(sp->dirfd, name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (seg->fd < 0) {
         int e = errno;
-        free(seg);
+        mp__free(seg);
         return io_error(diag, sp->dir, name, e, "cannot create the segment");
     }
     unsigned char h[MP__SPOOL_HEADER_SIZE] = {0};
@@ -172,7 +173,7 @@ static mp_error add_segment(mp__spool *sp, uint64_t first_seq, mp_diag *diag) {
     if (e) {
         close(seg->fd);
         unlinkat(sp->dirfd, name, 0);
-        free(seg);
+        mp__free(seg);
         return io_error(diag, sp->dir, name, e, "cannot write the segment header");
     }
     seg->first_seq = first_seq;
@@ -351,7 +352,7 @@ static void delete_acked(mp__spool *sp, int all) {
         close(seg->fd);
         unlinkat(sp->dirfd, name, 0);
         atomic_fetch_sub(&sp->disk_bytes, seg->size);
-        free(seg);
+        mp__free(seg);
     }
     if (!gone)
         return;
@@ -443,7 +444,7 @@ static mp_error list_segments(int dirfd, const char *dir, uint64_t **out, size_t
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            uint64_t *s = realloc(seqs, cap * sizeof *s);
+            uint64_t *s = mp__realloc(seqs, cap * sizeof *s);
             if (!s) {
                 err = MP_ERR_NOMEM;
                 break;
@@ -454,7 +455,7 @@ static mp_error list_segments(int dirfd, const char *dir, uint64_t **out, size_t
     }
     closedir(d);
     if (err) {
-        free(seqs);
+        mp__free(seqs);
         return err;
     }
     if (n > 1)
@@ -535,7 +536,7 @@ static mp_error recover_segment(mp__spool *sp, uint64_t first_seq, int last, int
     uint64_t keep = sp->scan.torn_at;
     if (!err && repair && last && keep < size && ftruncate(fd, (off_t)keep) != 0)
         err = io_error(diag, sp->dir, name, errno, "cannot cut off the torn tail");
-    segment *seg = err || reserve_segment(sp) ? NULL : calloc(1, sizeof *seg);
+    segment *seg = err || reserve_segment(sp) ? NULL : mp__calloc(1, sizeof *seg);
     if (!seg) {
         close(fd);
         return err ? err : MP_ERR_NOMEM;
@@ -568,7 +569,7 @@ static mp_error recover(mp__spool *sp, int repair, mp_diag *diag) {
     for (size_t i = 0; !err && i < n; i++)
         err = recover_segment(sp, seqs[i], i + 1 == n, repair, diag);
     uint64_t last_first = n ? seqs[n - 1] : 0;
-    free(seqs);
+    mp__free(seqs);
     if (err)
         return err;
     count_live(sp);
@@ -581,9 +582,9 @@ static mp_error recover(mp__spool *sp, int repair, mp_diag *diag) {
 static void free_spool(mp__spool *sp) {
     for (size_t i = 0; i < sp->nsegs; i++) {
         close(sp->segs[i]->fd);
-        free(sp->segs[i]);
+        mp__free(sp->segs[i]);
     }
-    free(sp->segs);
+    mp__free(sp->segs);
     mp__scan_free(&sp->scan);
     if (sp->lockfd >= 0)
         close(sp->lockfd); /* releases the flock */
@@ -591,25 +592,25 @@ static void free_spool(mp__spool *sp) {
         close(sp->dirfd);
     pthread_cond_destroy(&sp->synced);
     pthread_mutex_destroy(&sp->lock);
-    free(sp->dir);
-    free(sp);
+    mp__free(sp->dir);
+    mp__free(sp);
 }
 
 static mp__spool *new_spool(const char *dir) {
-    mp__spool *sp = calloc(1, sizeof *sp);
+    mp__spool *sp = mp__calloc(1, sizeof *sp);
     if (!sp)
         return NULL;
     sp->dirfd = sp->lockfd = -1;
-    sp->dir = strdup(dir);
+    sp->dir = mp__strdup(dir);
     if (!sp->dir || pthread_mutex_init(&sp->lock, NULL) != 0) {
-        free(sp->dir);
-        free(sp);
+        mp__free(sp->dir);
+        mp__free(sp);
         return NULL;
     }
     if (pthread_cond_init(&sp->synced, NULL) != 0) {
         pthread_mutex_destroy(&sp->lock);
-        free(sp->dir);
-        free(sp);
+        mp__free(sp->dir);
+        mp__free(sp);
         return NULL;
     }
     atomic_init(&sp->disk_bytes, 0);
@@ -681,7 +682,7 @@ size_t mp__spool_recovered_left(mp__spool *sp) {
 static mp_error read_recovered(mp__spool *sp, const mp__scan_batch *b, mp__payload **p,
                                int64_t *t) {
     segment *seg = segment_of(sp, b->seq);
-    unsigned char *r = seg ? malloc(b->length) : NULL;
+    unsigned char *r = seg ? mp__malloc(b->length) : NULL;
     if (!r)
         return seg ? MP_ERR_NOMEM : MP_ERR_IO;
     ssize_t got = pread(seg->fd, r, b->length, (off_t)b->offset);
@@ -696,7 +697,7 @@ static mp_error read_recovered(mp__spool *sp, const mp__scan_batch *b, mp__paylo
         err = mp__payload_restore(json, json + meta.json_len, &meta, p);
         *t = (int64_t)mp__get64(m);
     }
-    free(r);
+    mp__free(r);
     return err;
 }
 

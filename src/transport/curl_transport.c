@@ -31,6 +31,7 @@
  *   an address the caller did not choose, and credentials never leave for
  *   another host.
  */
+#include "common/alloc.h"
 #include "transport/curl_transport.h"
 
 #include <pthread.h>
@@ -326,7 +327,7 @@ static int request_has_header(const mp_http_request *req, const char *name) {
 static int slist_add(struct curl_slist **list, const char *name, const char *value) {
     char stack[512];
     size_t n = strlen(name) + (value ? strlen(value) : 0) + 3;
-    char *line = n <= sizeof stack ? stack : malloc(n);
+    char *line = n <= sizeof stack ? stack : mp__malloc(n);
     if (!line)
         return -1;
     if (!value)
@@ -337,7 +338,7 @@ static int slist_add(struct curl_slist **list, const char *name, const char *val
         snprintf(line, n, "%s: %s", name, value);
     struct curl_slist *next = curl_slist_append(*list, line);
     if (line != stack)
-        free(line);
+        mp__free(line);
     if (!next)
         return -1;
     *list = next;
@@ -672,7 +673,7 @@ static int share_create(curl_transport *t) {
 static char *dup_or_null(const char *s, int *failed) {
     if (!s)
         return NULL;
-    char *p = strdup(s);
+    char *p = mp__strdup(s);
     if (!p)
         *failed = 1;
     return p;
@@ -686,7 +687,7 @@ static void curl_destroy(void *user_data) {
         return;
     for (size_t i = 0; i < t->idle_count; i++)
         curl_easy_cleanup(t->idle[i]);
-    free(t->idle);
+    mp__free(t->idle);
     if (t->share)
         curl_share_cleanup(t->share); /* after the handles that use it */
     if (t->share_locks_ready) {
@@ -694,10 +695,10 @@ static void curl_destroy(void *user_data) {
             pthread_mutex_destroy(&t->share_locks[i]);
     }
     pthread_mutex_destroy(&t->lock);
-    free(t->proxy);
-    free(t->ca_bundle);
+    mp__free(t->proxy);
+    mp__free(t->ca_bundle);
     global_release(t);
-    free(t);
+    mp__free(t);
 }
 
 mp_error mp_curl_transport_new(const mp_curl_options *opts, mp_transport *out) {
@@ -710,11 +711,11 @@ mp_error mp_curl_transport_new(const mp_curl_options *opts, mp_transport *out) {
     if (opts->max_idle_connections < 0)
         return MP_ERR_INVALID_ARGUMENT;
 
-    curl_transport *t = calloc(1, sizeof *t);
+    curl_transport *t = mp__calloc(1, sizeof *t);
     if (!t)
         return MP_ERR_NOMEM;
     if (pthread_mutex_init(&t->lock, NULL) != 0) {
-        free(t);
+        mp__free(t);
         return MP_ERR_NOMEM;
     }
     mp_error err = global_acquire(t);
@@ -725,7 +726,7 @@ mp_error mp_curl_transport_new(const mp_curl_options *opts, mp_transport *out) {
     int failed = 0;
     t->idle_max = opts->max_idle_connections ? (size_t)opts->max_idle_connections
                                              : DEFAULT_MAX_IDLE;
-    t->idle = calloc(t->idle_max, sizeof *t->idle);
+    t->idle = mp__calloc(t->idle_max, sizeof *t->idle);
     t->proxy = dup_or_null(opts->proxy, &failed);
     t->ca_bundle = dup_or_null(opts->ca_bundle, &failed);
     t->insecure = opts->insecure_disable_tls_verification != 0;

@@ -1,3 +1,4 @@
+#include "common/alloc.h"
 #include "transport/response.h"
 
 #include <stdlib.h>
@@ -6,11 +7,11 @@
 
 void mp__response_reset(mp_http_response *r) {
     for (size_t i = 0; i < r->header_count; i++) {
-        free(r->headers[i].name);
-        free(r->headers[i].value);
+        mp__free(r->headers[i].name);
+        mp__free(r->headers[i].value);
     }
-    free(r->headers);
-    free(r->body);
+    mp__free(r->headers);
+    mp__free(r->body);
     memset(r, 0, sizeof *r);
 }
 
@@ -20,7 +21,7 @@ void mp_http_response_set_status(mp_http_response *r, int status) {
 }
 
 static char *dup_n(const char *s, size_t n) {
-    char *p = malloc(n + 1);
+    char *p = mp__malloc(n + 1);
     if (p) {
         if (n)
             memcpy(p, s, n);
@@ -38,7 +39,7 @@ mp_error mp_http_response_add_header(mp_http_response *r, const char *name, size
         return MP_ERR_LIMIT;
     if (r->header_count == r->header_cap) {
         size_t cap = r->header_cap ? r->header_cap * 2 : 8;
-        mp__header *h = realloc(r->headers, cap * sizeof *h);
+        mp__header *h = mp__realloc(r->headers, cap * sizeof *h);
         if (!h) {
             r->nomem = 1;
             return MP_ERR_NOMEM;
@@ -49,8 +50,8 @@ mp_error mp_http_response_add_header(mp_http_response *r, const char *name, size
     char *n = dup_n(name, name_len);
     char *v = dup_n(value ? value : "", value_len);
     if (!n || !v) {
-        free(n);
-        free(v);
+        mp__free(n);
+        mp__free(v);
         r->nomem = 1;
         return MP_ERR_NOMEM;
     }
@@ -70,7 +71,7 @@ mp_error mp_http_response_append_body(mp_http_response *r, const char *data, siz
         size_t cap = r->body_cap ? r->body_cap : 256;
         while (cap < r->body_len + len + 1)
             cap *= 2;
-        char *b = realloc(r->body, cap);
+        char *b = mp__realloc(r->body, cap);
         if (!b) {
             r->nomem = 1;
             return MP_ERR_NOMEM;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "uploader/uploader_internal.h"
 
 /* The uploader whose report callback this thread is running, if any:
@@ -18,7 +19,7 @@ void mp__request_free(mp__request *rq) {
         return;
     mp_buffer_free(rq->body);
     mp_result_clear(&rq->result);
-    free(rq);
+    mp__free(rq);
 }
 
 void mp__merge_forget(mp_uploader *u, mp__entry *head) {
@@ -145,7 +146,7 @@ void mp__report_groups(mp_uploader *u, mp__entry *const *groups, size_t ngroups,
         while (e) {
             mp__entry *next = e->next;
             mp__payload_free(e->p);
-            free(e);
+            mp__free(e);
             e = next;
         }
     }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/alloc.h"
 #include "delivery/packer.h"
 #include "transport/response.h"
 #include "uploader/uploader_internal.h"
@@ -79,7 +80,7 @@ static mp__entry *pop_pending(mp_uploader *u) {
 /* Moves the groups that fit one request from the front of the pending
  * list into a new request. NULL when out of memory (the groups stay). */
 static mp__request *take_pending(mp_uploader *u) {
-    mp__request *rq = calloc(1, sizeof *rq);
+    mp__request *rq = mp__calloc(1, sizeof *rq);
     if (!rq)
         return NULL;
     rq->result.version = MP_RESULT_VERSION;
@@ -210,7 +211,7 @@ static mp_error write_group(mp_buffer *out, mp__entry *g) {
     if (g->batches == 1)
         return mp_buffer_append(out, g->p->json, g->p->len);
     mp__payload *ps[64];
-    mp__payload **members = g->batches <= 64 ? ps : malloc(g->batches * sizeof *members);
+    mp__payload **members = g->batches <= 64 ? ps : mp__malloc(g->batches * sizeof *members);
     if (!members)
         return MP_ERR_NOMEM;
     size_t n = 0;
@@ -219,7 +220,7 @@ static mp_error write_group(mp_buffer *out, mp__entry *g) {
     merged_id(g);
     mp_error err = mp__payload_write_merged(out, g->sent_as, members, n);
     if (members != ps)
-        free(members);
+        mp__free(members);
     return err;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/diag.h"
 #include "uploader/uploader_internal.h"
 
@@ -187,18 +188,18 @@ mp_error mp_uploader_new(mp_client *client, const mp_uploader_options *opts, mp_
         return err;
     pthread_once(&fork_once, register_fork_handler);
 
-    mp_uploader *u = calloc(1, sizeof *u);
+    mp_uploader *u = mp__calloc(1, sizeof *u);
     if (!u)
         return MP_ERR_NOMEM;
     configure(u, client, o);
     u->fork_generation = atomic_load(&fork_generation);
     if (init_sync(u) != 0) {
-        free(u);
+        mp__free(u);
         return MP_ERR_NOMEM;
     }
     if (o->spool_dir && (err = open_spool(u, o, diag)) != MP_OK) {
         destroy_sync(u);
-        free(u);
+        mp__free(u);
         return err;
     }
     for (int i = 0; i < u->nthreads; i++) {
@@ -207,7 +208,7 @@ mp_error mp_uploader_new(mp_client *client, const mp_uploader_options *opts, mp_
             report_left_over(u);
             mp__spool_close(u->spool);
             destroy_sync(u);
-            free(u);
+            mp__free(u);
             return MP_ERR_NOMEM;
         }
     }
@@ -327,7 +328,7 @@ void mp__refill_from_spool(mp_uploader *u) {
             u->stats.spool_corrupt_records++;
             continue;
         }
-        mp__entry *e = err ? NULL : calloc(1, sizeof *e);
+        mp__entry *e = err ? NULL : mp__calloc(1, sizeof *e);
         if (!e) {
             mp__payload_free(p); /* NOMEM: it stays in the spool for a later start */
             return;
@@ -369,7 +370,7 @@ mp_error mp_uploader_enqueue(mp_uploader *u, const mp_batch *batch, void *tag, m
         mp__payload_free(p);
         return MP_ERR_LIMIT;
     }
-    mp__entry *e = calloc(1, sizeof *e);
+    mp__entry *e = mp__calloc(1, sizeof *e);
     if (!e) {
         mp__payload_free(p);
         return MP_ERR_NOMEM;
@@ -399,7 +400,7 @@ mp_error mp_uploader_enqueue(mp_uploader *u, const mp_batch *batch, void *tag, m
     pthread_mutex_unlock(&u->lock);
     if (err) {
         mp__payload_free(p);
-        free(e);
+        mp__free(e);
     }
     return err;
 }
@@ -494,7 +495,7 @@ mp_error mp_uploader_close(mp_uploader *u, long timeout_ms) {
     report_left_over(u); /* alone now: the threads are gone */
     mp__spool_close(u->spool);
     destroy_sync(u);
-    free(u);
+    mp__free(u);
     return late ? MP_ERR_TIMEOUT : MP_OK;
 }
 

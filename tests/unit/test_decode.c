@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec/decode_internal.h"
+#include "common/alloc.h"
 #include "mparticle/codec.h"
 #include "schema/schema.h"
 #include "support/generate.h"
@@ -1558,7 +1560,7 @@ static void test_huge_string(void **state) {
 /* Allocation failure                                                       */
 /* ------------------------------------------------------------------------ */
 
-/* jansson's allocator, which the decoder shares, failing on request. */
+/* The decoder's allocator (mp__decode_malloc), failing on request. */
 static long alloc_countdown = -1;
 static int alloc_failed;
 
@@ -1574,7 +1576,7 @@ static void *failing_malloc(size_t n) {
 
 static void test_out_of_memory(void **state) {
     mp_diag *diag = *state;
-    json_set_alloc_funcs(failing_malloc, free);
+    mp__decode_malloc = failing_malloc;
     size_t nomem = 0;
     const char *json = rich_batch;
     text t = {0};
@@ -1604,7 +1606,7 @@ static void test_out_of_memory(void **state) {
             expect_error(diag, mp_diag_count(diag) - 1, "MP_ERR_NOMEM", -1, "", NULL);
         }
     }
-    json_set_alloc_funcs(malloc, free);
+    mp__decode_malloc = mp__malloc;
     /* The decoder allocates only the document, its entries, its arena's
      * chunks and the key set, so there are few failure points. */
     assert_true(nomem >= 10);

@@ -16,12 +16,12 @@
 #include <cmocka.h>
 
 #include <dirent.h>
-#include <jansson.h> /* json_set_alloc_funcs() */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "codec/decode_internal.h"
+#include "common/alloc.h"
 #include "mparticle/codec.h"
 #include "support/generate.h"
 #include "support/test_util.h"
@@ -758,7 +758,7 @@ static void test_out_of_memory(void **state) {
         text_adds(&t, "\n{\"a\":[\n{},\n");
     }
     mp_diag *diag = mp_diag_new();
-    json_set_alloc_funcs(failing_malloc, free);
+    mp__decode_malloc = failing_malloc;
     size_t failures = 0;
     for (long n = 0;; n++) {
         alloc_countdown = n;
@@ -802,7 +802,7 @@ static void test_out_of_memory(void **state) {
         assert_true(failed);
         failures++;
     }
-    json_set_alloc_funcs(malloc, free);
+    mp__decode_malloc = mp__malloc;
     assert_true(failures >= 5);
     mp_diag_free(diag);
     free(t.s);
