@@ -28,13 +28,20 @@ for k in $(seq "$kills"); do
   sleep "0.$(printf '%03d' $((50 + RANDOM % 500)))"
   kill -KILL "$sender" 2>/dev/null || true
   wait "$sender" 2>/dev/null || true
-  left=$("$cli" spool --json "$spool" | python3 -c 'import json,sys; print(json.load(sys.stdin)["batches"])')
-  [ "$left" -gt 0 ] && killed_with_work_left=$((killed_with_work_left + 1))
+  # Exit 1 means damaged records: a kill in the middle of a write leaves a
+  # torn last record, which the next run cuts off. Expected here.
+  rc=0
+  "$cli" spool --json "$spool" >"$tmp/spool.json" || rc=$?
+  [ "$rc" -le 1 ] || fail "mparticle spool: exit $rc"
+  left=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["batches"])' "$tmp/spool.json")
+  if [ "$left" -gt 0 ]; then killed_with_work_left=$((killed_with_work_left + 1)); fi
 done
 # The kills must have caught it with batches in the spool, or nothing was tested.
 [ "$killed_with_work_left" -ge 5 ] || fail "only $killed_with_work_left kills left batches in the spool"
 
-"$cli" spool "$spool" >"$tmp/spool.txt" || fail "mparticle spool: exit $?"
+rc=0
+"$cli" spool "$spool" >"$tmp/spool.txt" || rc=$?
+[ "$rc" -le 1 ] || fail "mparticle spool: exit $rc"
 grep -q "^  batches " "$tmp/spool.txt" || fail "mparticle spool printed: $(cat "$tmp/spool.txt")"
 
 send 0 --url "$url" --key k --secret s --spool "$spool" "$tmp/b.ndjson"
@@ -64,11 +71,11 @@ batches 50 >"$tmp/c.ndjson"
 rm -rf "$spool"
 send 1 --url "http://127.0.0.1:1/v2" --key k --secret s --spool "$spool" --max-attempts 1 \
   "$tmp/c.ndjson"
-# Attempts exhausted are final: those batches left the spool. Keep some in
-# it instead by stopping the run before anything could be sent.
+# Attempts exhausted are final: those batches left the spool. Keep them in
+# it instead: unlimited attempts, and the run killed while it retries.
 rm -rf "$spool"
 "$cli" send --no-progress --url "http://127.0.0.1:1/v2" --key k --secret s --spool "$spool" \
-  "$tmp/c.ndjson" >"$tmp/send.out" 2>"$tmp/send.err" &
+  --max-attempts 0 "$tmp/c.ndjson" >"$tmp/send.out" 2>"$tmp/send.err" &
 sender=$!
 sleep 0.5
 kill -KILL "$sender"; wait "$sender" 2>/dev/null || true
