@@ -46,7 +46,7 @@ static int ascii_lower(int c) {
     return (c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c;
 }
 
-srv_auth srv_auth_parse(const char *header, char *out, size_t cap, const char **key,
+mp__srv_auth mp__srv_auth_parse(const char *header, char *out, size_t cap, const char **key,
                         const char **secret) {
     if (!header)
         return SRV_AUTH_MISSING;
@@ -87,7 +87,7 @@ srv_auth srv_auth_parse(const char *header, char *out, size_t cap, const char **
     return SRV_AUTH_OK;
 }
 
-int srv_auth_equal(const char *a, const char *b) {
+int mp__srv_auth_equal(const char *a, const char *b) {
     size_t la = strlen(a), lb = strlen(b);
     unsigned char diff = (unsigned char)(la != lb);
     size_t n = la < lb ? la : lb;

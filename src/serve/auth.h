@@ -8,11 +8,11 @@
 /* Longest Authorization header value taken apart; longer ones are invalid. */
 #define SRV_AUTH_MAX_HEADER 4096
 
-typedef enum srv_auth {
+typedef enum mp__srv_auth {
     SRV_AUTH_OK = 0,      /* well-formed Basic credentials with a non-empty key and secret */
     SRV_AUTH_MISSING = 1, /* no Authorization header: 401 */
     SRV_AUTH_INVALID = 2  /* present but not usable Basic credentials: 403 */
-} srv_auth;
+} mp__srv_auth;
 
 /*
  * Parses the value of an Authorization header (NULL = the header is
@@ -22,10 +22,10 @@ typedef enum srv_auth {
  * SRV_AUTH_MAX_HEADER) and *key / *secret point to them. Credentials
  * holding a NUL byte, an empty key or an empty secret are invalid.
  */
-srv_auth srv_auth_parse(const char *header, char *out, size_t cap, const char **key,
+mp__srv_auth mp__srv_auth_parse(const char *header, char *out, size_t cap, const char **key,
                         const char **secret);
 
 /* 1 if a and b are equal, in time that depends only on their lengths. */
-int srv_auth_equal(const char *a, const char *b);
+int mp__srv_auth_equal(const char *a, const char *b);
 
 #endif

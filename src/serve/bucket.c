@@ -3,7 +3,7 @@
 #include <math.h>
 #include <time.h>
 
-int srv_bucket_init(srv_bucket *b, double rate, double burst, uint64_t now_ns) {
+int mp__srv_bucket_init(mp__srv_bucket *b, double rate, double burst, uint64_t now_ns) {
     b->rate = rate;
     b->burst = burst;
     b->tokens = burst;
@@ -11,11 +11,11 @@ int srv_bucket_init(srv_bucket *b, double rate, double burst, uint64_t now_ns) {
     return pthread_mutex_init(&b->lock, NULL) == 0 ? 0 : -1;
 }
 
-void srv_bucket_destroy(srv_bucket *b) {
+void mp__srv_bucket_destroy(mp__srv_bucket *b) {
     pthread_mutex_destroy(&b->lock);
 }
 
-static void refill(srv_bucket *b, uint64_t now_ns) {
+static void refill(mp__srv_bucket *b, uint64_t now_ns) {
     if (now_ns <= b->last_ns)
         return; /* threads may read the clock in one order and lock in another */
     b->tokens += b->rate * (double)(now_ns - b->last_ns) / 1e9;
@@ -24,7 +24,7 @@ static void refill(srv_bucket *b, uint64_t now_ns) {
     b->last_ns = now_ns;
 }
 
-int srv_bucket_take(srv_bucket *b, double n, uint64_t now_ns, int *percent, unsigned *wait_s) {
+int mp__srv_bucket_take(mp__srv_bucket *b, double n, uint64_t now_ns, int *percent, unsigned *wait_s) {
     pthread_mutex_lock(&b->lock);
     refill(b, now_ns);
     int ok = b->tokens >= n || b->tokens >= b->burst;
@@ -41,7 +41,7 @@ int srv_bucket_take(srv_bucket *b, double n, uint64_t now_ns, int *percent, unsi
     return ok;
 }
 
-uint64_t srv_now_ns(void) {
+uint64_t mp__srv_now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;

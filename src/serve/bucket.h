@@ -5,17 +5,17 @@
 #include <pthread.h>
 #include <stdint.h>
 
-typedef struct srv_bucket {
+typedef struct mp__srv_bucket {
     pthread_mutex_t lock;
     double rate;      /* tokens (batches) added per second; > 0 */
     double burst;     /* capacity */
-    double tokens;    /* may go negative: see srv_bucket_take() */
+    double tokens;    /* may go negative: see mp__srv_bucket_take() */
     uint64_t last_ns; /* monotonic time of the last refill */
-} srv_bucket;
+} mp__srv_bucket;
 
 /* A full bucket. rate > 0, burst >= 1. Returns 0, or -1 if the mutex cannot be made. */
-int srv_bucket_init(srv_bucket *b, double rate, double burst, uint64_t now_ns);
-void srv_bucket_destroy(srv_bucket *b);
+int mp__srv_bucket_init(mp__srv_bucket *b, double rate, double burst, uint64_t now_ns);
+void mp__srv_bucket_destroy(mp__srv_bucket *b);
 
 /*
  * Takes n tokens at monotonic time now_ns. A request may take them when
@@ -28,9 +28,9 @@ void srv_bucket_destroy(srv_bucket *b);
  * and in *wait_s the seconds until the request could pass (rounded up,
  * at least 1: the Retry-After of the 429). Thread-safe.
  */
-int srv_bucket_take(srv_bucket *b, double n, uint64_t now_ns, int *percent, unsigned *wait_s);
+int mp__srv_bucket_take(mp__srv_bucket *b, double n, uint64_t now_ns, int *percent, unsigned *wait_s);
 
 /* The monotonic clock in nanoseconds. */
-uint64_t srv_now_ns(void);
+uint64_t mp__srv_now_ns(void);
 
 #endif

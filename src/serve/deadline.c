@@ -11,12 +11,12 @@
 /* How often the sweeper looks: a deadline is enforced to within this. */
 #define SWEEP_INTERVAL_NS 100000000ULL
 
-static void unlink_track(srv_track *t) {
+static void unlink_track(mp__srv_track *t) {
     t->prev->next = t->next;
     t->next->prev = t->prev;
 }
 
-static int expired(const srv_deadlines *dl, const srv_track *t, uint64_t now_ns) {
+static int expired(const mp__srv_deadlines *dl, const mp__srv_track *t, uint64_t now_ns) {
     uint64_t age = now_ns - t->since_ns;
     if (t->phase == SRV_PHASE_HEADERS)
         return age > dl->header_ns;
@@ -25,13 +25,13 @@ static int expired(const srv_deadlines *dl, const srv_track *t, uint64_t now_ns)
     return 0;
 }
 
-unsigned srv_deadlines_sweep(srv_deadlines *dl, uint64_t now_ns) {
+unsigned mp__srv_deadlines_sweep(mp__srv_deadlines *dl, uint64_t now_ns) {
     unsigned cut = 0;
     pthread_mutex_lock(&dl->lock);
-    for (srv_track *t = dl->list.next; t != &dl->list; t = t->next) {
+    for (mp__srv_track *t = dl->list.next; t != &dl->list; t = t->next) {
         if (!expired(dl, t, now_ns))
             continue;
-        /* The descriptor is still open: libmicrohttpd calls srv_track_end()
+        /* The descriptor is still open: libmicrohttpd calls mp__srv_track_end()
          * under this lock before it closes a socket. */
         shutdown(t->fd, SHUT_RDWR);
         t->phase = SRV_PHASE_CUT;
@@ -52,7 +52,7 @@ static void add_ns(struct timespec *ts, uint64_t ns) {
 }
 
 static void *sweeper(void *arg) {
-    srv_deadlines *dl = arg;
+    mp__srv_deadlines *dl = arg;
     pthread_mutex_lock(&dl->lock);
     while (!dl->stopping) {
         struct timespec until;
@@ -64,14 +64,14 @@ static void *sweeper(void *arg) {
         if (dl->stopping)
             break;
         pthread_mutex_unlock(&dl->lock);
-        srv_deadlines_sweep(dl, srv_now_ns());
+        mp__srv_deadlines_sweep(dl, mp__srv_now_ns());
         pthread_mutex_lock(&dl->lock);
     }
     pthread_mutex_unlock(&dl->lock);
     return NULL;
 }
 
-int srv_deadlines_start(srv_deadlines *dl, unsigned header_s, unsigned body_s) {
+int mp__srv_deadlines_start(mp__srv_deadlines *dl, unsigned header_s, unsigned body_s) {
     dl->list.next = dl->list.prev = &dl->list;
     dl->header_ns = (uint64_t)header_s * 1000000000ULL;
     dl->body_ns = (uint64_t)body_s * 1000000000ULL;
@@ -99,7 +99,7 @@ int srv_deadlines_start(srv_deadlines *dl, unsigned header_s, unsigned body_s) {
     return 0;
 }
 
-void srv_deadlines_stop(srv_deadlines *dl) {
+void mp__srv_deadlines_stop(mp__srv_deadlines *dl) {
     if (!dl->started)
         return;
     pthread_mutex_lock(&dl->lock);
@@ -109,7 +109,7 @@ void srv_deadlines_stop(srv_deadlines *dl) {
     pthread_join(dl->thread, NULL);
     /* Connections libmicrohttpd never reported closed (it failed to stop). */
     while (dl->list.next != &dl->list) {
-        srv_track *t = dl->list.next;
+        mp__srv_track *t = dl->list.next;
         unlink_track(t);
         mp__free(t);
     }
@@ -118,13 +118,13 @@ void srv_deadlines_stop(srv_deadlines *dl) {
     dl->started = 0;
 }
 
-srv_track *srv_track_start(srv_deadlines *dl, int fd) {
-    srv_track *t = mp__malloc(sizeof *t);
+mp__srv_track *mp__srv_track_start(mp__srv_deadlines *dl, int fd) {
+    mp__srv_track *t = mp__malloc(sizeof *t);
     if (!t)
         return NULL;
     t->fd = fd;
     t->phase = SRV_PHASE_HEADERS;
-    t->since_ns = srv_now_ns();
+    t->since_ns = mp__srv_now_ns();
     pthread_mutex_lock(&dl->lock);
     t->prev = dl->list.prev;
     t->next = &dl->list;
@@ -134,7 +134,7 @@ srv_track *srv_track_start(srv_deadlines *dl, int fd) {
     return t;
 }
 
-void srv_track_end(srv_deadlines *dl, srv_track *t) {
+void mp__srv_track_end(mp__srv_deadlines *dl, mp__srv_track *t) {
     if (!t)
         return;
     pthread_mutex_lock(&dl->lock);
@@ -143,10 +143,10 @@ void srv_track_end(srv_deadlines *dl, srv_track *t) {
     mp__free(t);
 }
 
-void srv_track_enter(srv_deadlines *dl, srv_track *t, srv_phase phase) {
+void mp__srv_track_enter(mp__srv_deadlines *dl, mp__srv_track *t, mp__srv_phase phase) {
     if (!t)
         return;
-    uint64_t now = srv_now_ns();
+    uint64_t now = mp__srv_now_ns();
     pthread_mutex_lock(&dl->lock);
     if (t->phase != SRV_PHASE_CUT) {
         t->phase = phase;

@@ -23,7 +23,7 @@ typedef struct entry {
     size_t next; /* next entry in the bucket chain, as ring index + 1; 0 = end */
 } entry;
 
-struct srv_dedup {
+struct mp__srv_dedup {
     entry *ring;
     size_t ring_cap; /* allocated entries */
     size_t head;     /* oldest entry */
@@ -46,16 +46,16 @@ static uint64_t fnv1a(const char *s, size_t n) {
     return h ^ (h >> 29);
 }
 
-static size_t slot(const srv_dedup *d, size_t i) {
+static size_t slot(const mp__srv_dedup *d, size_t i) {
     return (d->head + i) % d->ring_cap;
 }
 
-static size_t *bucket_of(srv_dedup *d, uint64_t hash) {
+static size_t *bucket_of(mp__srv_dedup *d, uint64_t hash) {
     return &d->buckets[hash & (d->nbuckets - 1)];
 }
 
 /* Reallocates the ring (unwrapped, oldest first) and rebuilds the chains. */
-static int resize(srv_dedup *d, size_t ring_cap) {
+static int resize(mp__srv_dedup *d, size_t ring_cap) {
     size_t nb = 1;
     while (nb < 2 * ring_cap)
         nb <<= 1;
@@ -83,8 +83,8 @@ static int resize(srv_dedup *d, size_t ring_cap) {
     return 0;
 }
 
-srv_dedup *srv_dedup_new(size_t capacity, size_t max_bytes) {
-    srv_dedup *d = mp__calloc(1, sizeof *d);
+mp__srv_dedup *mp__srv_dedup_new(size_t capacity, size_t max_bytes) {
+    mp__srv_dedup *d = mp__calloc(1, sizeof *d);
     if (!d)
         return NULL;
     d->capacity = capacity ? capacity : 1;
@@ -96,7 +96,7 @@ srv_dedup *srv_dedup_new(size_t capacity, size_t max_bytes) {
     return d;
 }
 
-void srv_dedup_free(srv_dedup *d) {
+void mp__srv_dedup_free(mp__srv_dedup *d) {
     if (!d)
         return;
     for (size_t i = 0; i < d->count; i++)
@@ -106,12 +106,12 @@ void srv_dedup_free(srv_dedup *d) {
     mp__free(d);
 }
 
-size_t srv_dedup_count(const srv_dedup *d) {
+size_t mp__srv_dedup_count(const mp__srv_dedup *d) {
     return d->count;
 }
 
 /* Forgets the oldest entry. */
-static void evict_oldest(srv_dedup *d) {
+static void evict_oldest(mp__srv_dedup *d) {
     size_t victim = d->head;
     entry *e = &d->ring[victim];
     size_t *link = bucket_of(d, e->hash);
@@ -125,8 +125,8 @@ static void evict_oldest(srv_dedup *d) {
 }
 
 /* Whether key[0..len) with this hash is remembered. */
-static int find(const srv_dedup *d, const char *key, size_t len, uint64_t hash) {
-    for (size_t i = *bucket_of((srv_dedup *)d, hash); i; i = d->ring[i - 1].next) {
+static int find(const mp__srv_dedup *d, const char *key, size_t len, uint64_t hash) {
+    for (size_t i = *bucket_of((mp__srv_dedup *)d, hash); i; i = d->ring[i - 1].next) {
         const entry *e = &d->ring[i - 1];
         if (e->hash == hash && e->len == len && memcmp(e->key, key, len) == 0)
             return 1;
@@ -134,7 +134,7 @@ static int find(const srv_dedup *d, const char *key, size_t len, uint64_t hash) 
     return 0;
 }
 
-int srv_dedup_contains(const srv_dedup *d, const char *api_key, const char *id) {
+int mp__srv_dedup_contains(const mp__srv_dedup *d, const char *api_key, const char *id) {
     size_t klen = strlen(api_key), ilen = strlen(id);
     size_t len = klen + 1 + ilen;
     char *key = mp__malloc(len);
@@ -147,7 +147,7 @@ int srv_dedup_contains(const srv_dedup *d, const char *api_key, const char *id) 
     return found;
 }
 
-int srv_dedup_add(srv_dedup *d, const char *api_key, const char *id) {
+int mp__srv_dedup_add(mp__srv_dedup *d, const char *api_key, const char *id) {
     size_t klen = strlen(api_key), ilen = strlen(id);
     size_t len = klen + 1 + ilen;
     char *key = mp__malloc(len);

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-typedef struct srv_dedup srv_dedup;
+typedef struct mp__srv_dedup mp__srv_dedup;
 
 /*
  * A set that remembers at most `capacity` (>= 1) ids and at most
@@ -13,19 +13,19 @@ typedef struct srv_dedup srv_dedup;
  * first (FIFO), so an id sent again after that many others is accepted
  * again. NULL when out of memory. Not thread-safe: the caller locks.
  */
-srv_dedup *srv_dedup_new(size_t capacity, size_t max_bytes);
-void srv_dedup_free(srv_dedup *d);
+mp__srv_dedup *mp__srv_dedup_new(size_t capacity, size_t max_bytes);
+void mp__srv_dedup_free(mp__srv_dedup *d);
 
 /*
  * Adds the pair (api_key, id). Returns 1 if it was already there (a
  * duplicate), 0 if it was added, -1 when out of memory (nothing added).
  */
-int srv_dedup_add(srv_dedup *d, const char *api_key, const char *id);
+int mp__srv_dedup_add(mp__srv_dedup *d, const char *api_key, const char *id);
 
 /* 1 if the pair is remembered, 0 if not, -1 when out of memory. */
-int srv_dedup_contains(const srv_dedup *d, const char *api_key, const char *id);
+int mp__srv_dedup_contains(const mp__srv_dedup *d, const char *api_key, const char *id);
 
 /* Number of ids remembered. */
-size_t srv_dedup_count(const srv_dedup *d);
+size_t mp__srv_dedup_count(const mp__srv_dedup *d);
 
 #endif

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int srv_faults_init(srv_faults *f, double fail_rate, double reset_rate, uint64_t seed) {
+int mp__srv_faults_init(mp__srv_faults *f, double fail_rate, double reset_rate, uint64_t seed) {
     memset(f, 0, sizeof *f);
     f->fail_rate = fail_rate;
     f->reset_rate = reset_rate;
@@ -12,16 +12,16 @@ int srv_faults_init(srv_faults *f, double fail_rate, double reset_rate, uint64_t
     return pthread_mutex_init(&f->lock, NULL) == 0 ? 0 : -1;
 }
 
-void srv_faults_destroy(srv_faults *f) {
+void mp__srv_faults_destroy(mp__srv_faults *f) {
     mp__free(f->script);
     pthread_mutex_destroy(&f->lock);
 }
 
-int srv_faults_valid_entry(int status) {
+int mp__srv_faults_valid_entry(int status) {
     return status == 0 || (status >= 100 && status <= 599);
 }
 
-static int grow(srv_faults *f, size_t need) {
+static int grow(mp__srv_faults *f, size_t need) {
     size_t cap = f->cap ? f->cap : 16;
     while (cap < need)
         cap *= 2;
@@ -37,7 +37,7 @@ static int grow(srv_faults *f, size_t need) {
     return 0;
 }
 
-int srv_faults_push(srv_faults *f, const int *statuses, size_t n) {
+int mp__srv_faults_push(mp__srv_faults *f, const int *statuses, size_t n) {
     int rc = 0;
     pthread_mutex_lock(&f->lock);
     if (n > SRV_SCRIPT_MAX - f->len)
@@ -66,9 +66,9 @@ static double next_unit(uint64_t *state) {
     return (double)(next_u64(state) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-srv_fault srv_faults_next(srv_faults *f, int *status) {
+mp__srv_fault mp__srv_faults_next(mp__srv_faults *f, int *status) {
     static const int server_errors[] = {500, 502, 503, 504};
-    srv_fault fault = SRV_FAULT_NONE;
+    mp__srv_fault fault = SRV_FAULT_NONE;
     pthread_mutex_lock(&f->lock);
     if (f->len > 0) {
         int s = f->script[f->head];

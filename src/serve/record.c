@@ -27,7 +27,7 @@ static char *concat(const char *a, const char *b) {
 }
 
 /* Opens path for appending; sets r->fd and r->size. 0 or errno. */
-static int open_file(srv_record *r) {
+static int open_file(mp__srv_record *r) {
     int fd;
     do
         fd = open(r->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
@@ -45,24 +45,24 @@ static int open_file(srv_record *r) {
     return 0;
 }
 
-int srv_record_open(srv_record *r, const char *path, size_t max_bytes) {
+int mp__srv_record_open(mp__srv_record *r, const char *path, size_t max_bytes) {
     memset(r, 0, sizeof *r);
     r->fd = -1;
     r->max_bytes = max_bytes;
     r->path = concat(path, "");
     r->old_path = concat(path, ".1");
     if (!r->path || !r->old_path) {
-        srv_record_close(r);
+        mp__srv_record_close(r);
         return ENOMEM;
     }
     int e = open_file(r);
     if (e)
-        srv_record_close(r);
+        mp__srv_record_close(r);
     return e;
 }
 
 /* Moves the full file aside and starts a new one. */
-static int rotate(srv_record *r) {
+static int rotate(mp__srv_record *r) {
     if (rename(r->path, r->old_path) != 0)
         return errno;
     close(r->fd);
@@ -87,7 +87,7 @@ static int write_all(int fd, const char *data, size_t len) {
     return 0;
 }
 
-int srv_record_append(srv_record *r, const char *data, size_t len) {
+int mp__srv_record_append(mp__srv_record *r, const char *data, size_t len) {
     if (r->fd < 0) {
         int e = open_file(r); /* a rotation that failed half-way */
         if (e)
@@ -111,7 +111,7 @@ int srv_record_append(srv_record *r, const char *data, size_t len) {
     return 0;
 }
 
-void srv_record_close(srv_record *r) {
+void mp__srv_record_close(mp__srv_record *r) {
     if (r->fd >= 0)
         close(r->fd);
     mp__free(r->path);

@@ -6,13 +6,13 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-typedef struct srv_record {
+typedef struct mp__srv_record {
     int fd;           /* -1 when closed */
     char *path;
     char *old_path;   /* path + ".1": where a full file goes on rotation */
     size_t max_bytes; /* 0 = no limit */
     off_t size;       /* bytes in the current file */
-} srv_record;
+} mp__srv_record;
 
 /*
  * Opens (creating it with mode 0600, appending) the record at path. With
@@ -21,7 +21,7 @@ typedef struct srv_record {
  * the two never hold more than about 2 x max_bytes. Returns 0, or an errno
  * value (r->fd stays -1).
  */
-int srv_record_open(srv_record *r, const char *path, size_t max_bytes);
+int mp__srv_record_open(mp__srv_record *r, const char *path, size_t max_bytes);
 
 /*
  * Appends data[0..len), which is whole lines, all or nothing: after a
@@ -29,9 +29,9 @@ int srv_record_open(srv_record *r, const char *path, size_t max_bytes);
  * was, so it never holds a partial line for the next write to continue.
  * Returns 0, or an errno value. The caller serialises calls.
  */
-int srv_record_append(srv_record *r, const char *data, size_t len);
+int mp__srv_record_append(mp__srv_record *r, const char *data, size_t len);
 
 /* Closes the file and frees the paths. Safe on a record never opened. */
-void srv_record_close(srv_record *r);
+void mp__srv_record_close(mp__srv_record *r);
 
 #endif

@@ -21,7 +21,7 @@
 /* Most entries in the errors[] of a 400; the rest are summed up in one more. */
 #define MAX_ERRORS 100
 
-static const char *route_path(srv_route route) {
+static const char *route_path(mp__srv_route route) {
     switch (route) {
     case SRV_ROUTE_EVENTS:
         return "/v2/events";
@@ -158,7 +158,7 @@ static void errors_addf(errors *e, const char *fmt, ...) {
 /* Moves the finished body into r. Out of memory: r gets no body, which
  * the API allows ("will not be included if additional details on the
  * error are not known", docs/api-notes.md §1.5). */
-static void errors_finish(errors *e, srv_reply *r) {
+static void errors_finish(errors *e, mp__srv_reply *r) {
     if (e->buf && mp_buffer_append(e->buf, "]}", 2) == 0) {
         size_t len;
         char *body = mp_buffer_detach(e->buf, &len);
@@ -177,26 +177,26 @@ static void errors_finish(errors *e, srv_reply *r) {
     e->buf = NULL;
 }
 
-void srv_reply_error(srv_reply *r, const char *message) {
+void mp__srv_reply_error(mp__srv_reply *r, const char *message) {
     errors e;
     errors_init(&e);
     errors_add(&e, message);
     errors_finish(&e, r);
 }
 
-static void reply_errorf(srv_reply *r, int status, const char *fmt, ...)
+static void reply_errorf(mp__srv_reply *r, int status, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-static void reply_errorf(srv_reply *r, int status, const char *fmt, ...) {
+static void reply_errorf(mp__srv_reply *r, int status, const char *fmt, ...) {
     char msg[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     r->status = status;
-    srv_reply_error(r, msg);
+    mp__srv_reply_error(r, msg);
 }
 
 /* Where a problem is, as its message says it: "[3].events[0].event_type"
@@ -231,7 +231,7 @@ static int by_batch(const void *a, const void *b) {
 
 /* A 400 whose errors[] holds every error of diag (not the warnings), in
  * batch order, at most MAX_ERRORS of them plus one that counts the rest. */
-static void reply_problems(srv_reply *r, const mp_diag *diag, int bulk) {
+static void reply_problems(mp__srv_reply *r, const mp_diag *diag, int bulk) {
     size_t n = mp_diag_count(diag);
     problem_ref *sorted = mp__malloc((n ? n : 1) * sizeof *sorted);
     size_t nerr = 0;
@@ -285,39 +285,39 @@ static void wait_latency(mp_server *s) {
 }
 
 /* A status from the script or the random 5xx. */
-static void reply_fault(mp_server *s, srv_reply *r, int status) {
+static void reply_fault(mp_server *s, mp__srv_reply *r, int status) {
     r->status = status;
     if (status == 429 || status == 503)
         r->retry_after_s = (int)s->retry_after_s;
     if (status == 429)
         r->exceeded = 1;
     if (status == 400)
-        srv_reply_error(r, "(request): failure injected by the server's script");
+        mp__srv_reply_error(r, "(request): failure injected by the server's script");
 }
 
 /* Takes n tokens; on failure fills a 429 and returns 0. */
-static int admit(mp_server *s, srv_reply *r, size_t n) {
+static int admit(mp_server *s, mp__srv_reply *r, size_t n) {
     if (!s->rate_on) {
         r->percent_used = 0;
         return 1;
     }
     unsigned wait_s = 1;
-    if (srv_bucket_take(&s->bucket, (double)n, srv_now_ns(), &r->percent_used, &wait_s))
+    if (mp__srv_bucket_take(&s->bucket, (double)n, mp__srv_now_ns(), &r->percent_used, &wait_s))
         return 1;
     r->status = 429;
     r->percent_used = -1;
     r->retry_after_s = (int)wait_s;
     r->exceeded = 1;
-    srv_count(&s->stats.throttled, 1);
+    mp__srv_count(&s->stats.throttled, 1);
     return 0;
 }
 
-static void reply_limit(mp_server *s, srv_reply *r, const char *fmt, ...)
+static void reply_limit(mp_server *s, mp__srv_reply *r, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-static void reply_limit(mp_server *s, srv_reply *r, const char *fmt, ...) {
+static void reply_limit(mp_server *s, mp__srv_reply *r, const char *fmt, ...) {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -325,15 +325,15 @@ static void reply_limit(mp_server *s, srv_reply *r, const char *fmt, ...) {
     va_end(ap);
     r->status = s->limit_status;
     r->percent_used = -1;
-    srv_reply_error(r, msg);
+    mp__srv_reply_error(r, msg);
 }
 
 /* The body is not shaped like the route's input (one object, or one
  * array). Say why: the decoder's own errors when it has any (malformed
  * JSON, with line and column), else what the route takes. */
-static void reply_bad_shape(srv_route route, const char *body, size_t len, srv_reply *r) {
+static void reply_bad_shape(mp__srv_route route, const char *body, size_t len, mp__srv_reply *r) {
     int bulk = route != SRV_ROUTE_EVENTS;
-    size_t start = srv_skip_ws(body, len, 0);
+    size_t start = mp__srv_skip_ws(body, len, 0);
     if (start == len) {
         reply_errorf(r, 400, "(request): the body is empty; %s takes %s", route_path(route),
                      bulk ? "a JSON array of batches" : "one batch (a JSON object)");
@@ -391,7 +391,7 @@ static int append_line(mp_buffer *out, const char *p, size_t n) {
 
 /* Whether batch i's id was already seen for this key: remembered from an
  * earlier request, or on a fresh batch earlier in this one. */
-static int is_duplicate(mp_server *s, srv_conn *c, const mp_document *doc,
+static int is_duplicate(mp_server *s, mp__srv_conn *c, const mp_document *doc,
                         const unsigned char *fresh, size_t i) {
     const mp_batch *b = mp_document_batch(doc, i);
     if (!has_request_id(b))
@@ -401,16 +401,16 @@ static int is_duplicate(mp_server *s, srv_conn *c, const mp_document *doc,
         if (fresh[k] && has_request_id(e) && strcmp(e->source_request_id, b->source_request_id) == 0)
             return 1;
     }
-    int seen = srv_dedup_contains(s->dedup, c->api_key, b->source_request_id);
+    int seen = mp__srv_dedup_contains(s->dedup, c->api_key, b->source_request_id);
     if (seen < 0)
-        srv_log(s, "out of memory: batch %zu accepted without deduplication", i);
+        mp__srv_log(s, "out of memory: batch %zu accepted without deduplication", i);
     return seen == 1;
 }
 
 /* Writes the fresh batches to the record, all or none; says once when the
  * record starts and stops failing. 0, or an errno value. */
-static int record_batches(mp_server *s, srv_conn *c, const unsigned char *fresh,
-                          const srv_span *spans, size_t count) {
+static int record_batches(mp_server *s, mp__srv_conn *c, const unsigned char *fresh,
+                          const mp__srv_span *spans, size_t count) {
     mp_buffer *lines = mp_buffer_new(c->len + count);
     int e = lines ? 0 : ENOMEM;
     for (size_t i = 0; !e && i < count; i++)
@@ -418,12 +418,12 @@ static int record_batches(mp_server *s, srv_conn *c, const unsigned char *fresh,
             e = ENOMEM;
     pthread_mutex_lock(&s->record_lock);
     if (!e)
-        e = srv_record_append(&s->record, mp_buffer_data(lines), mp_buffer_length(lines));
+        e = mp__srv_record_append(&s->record, mp_buffer_data(lines), mp_buffer_length(lines));
     if (e && !s->record_failing)
-        srv_error(s, "cannot write the record file %s: %s; answering 507 until it can be written",
+        mp__srv_error(s, "cannot write the record file %s: %s; answering 507 until it can be written",
                   s->record.path, strerror(e));
     else if (!e && s->record_failing)
-        srv_error(s, "the record file %s can be written again", s->record.path);
+        mp__srv_error(s, "the record file %s can be written again", s->record.path);
     s->record_failing = e != 0;
     pthread_mutex_unlock(&s->record_lock);
     mp_buffer_free(lines);
@@ -435,12 +435,12 @@ static int record_batches(mp_server *s, srv_conn *c, const unsigned char *fresh,
  * record, so that a batch refused for a full disk is recorded when it is
  * sent again, and two requests with one id cannot both record it. Fills r
  * with 202, or 507 when the record could not be written. */
-static void keep_batches(mp_server *s, srv_conn *c, const mp_document *doc,
-                         const unsigned char *valid, const srv_span *spans, size_t count,
-                         srv_reply *r) {
+static void keep_batches(mp_server *s, mp__srv_conn *c, const mp_document *doc,
+                         const unsigned char *valid, const mp__srv_span *spans, size_t count,
+                         mp__srv_reply *r) {
     unsigned char *fresh = mp__calloc(count, 1);
     if (!fresh) {
-        srv_log(s, "out of memory: %zu accepted batches neither deduplicated nor recorded",
+        mp__srv_log(s, "out of memory: %zu accepted batches neither deduplicated nor recorded",
                 count);
         r->status = 500;
         return;
@@ -458,26 +458,26 @@ static void keep_batches(mp_server *s, srv_conn *c, const mp_document *doc,
     for (size_t i = 0; !e && i < count; i++) {
         const mp_batch *b = mp_document_batch(doc, i);
         if (fresh[i] && has_request_id(b) &&
-            srv_dedup_add(s->dedup, c->api_key, b->source_request_id) < 0)
-            srv_log(s, "out of memory: batch %zu accepted without deduplication", i);
+            mp__srv_dedup_add(s->dedup, c->api_key, b->source_request_id) < 0)
+            mp__srv_log(s, "out of memory: batch %zu accepted without deduplication", i);
     }
     pthread_mutex_unlock(&s->dedup_lock);
-    srv_count(&s->stats.duplicates, duplicates);
+    mp__srv_count(&s->stats.duplicates, duplicates);
     mp__free(fresh);
     if (e) {
-        srv_count(&s->stats.unrecorded, accepted);
+        mp__srv_count(&s->stats.unrecorded, accepted);
         reply_errorf(r, 507, "(request): the server could not record the batches: %s; send them "
                      "again", strerror(e));
         return;
     }
-    srv_count(&s->stats.accepted, accepted);
+    mp__srv_count(&s->stats.accepted, accepted);
     r->status = 202;
 }
 
 /* Decodes and validates the `count` batches at spans, then keeps the
  * valid ones. All invalid: 400 with every error. Some valid: 202, as the
  * API answers a bulk request in which only some batches fail (docs/api-notes.md §1.2). */
-static void check_batches(mp_server *s, srv_conn *c, srv_reply *r, const srv_span *spans,
+static void check_batches(mp_server *s, mp__srv_conn *c, mp__srv_reply *r, const mp__srv_span *spans,
                           size_t count) {
     int bulk = c->route != SRV_ROUTE_EVENTS;
     mp_diag *diag = mp_diag_new();
@@ -485,12 +485,12 @@ static void check_batches(mp_server *s, srv_conn *c, srv_reply *r, const srv_spa
     mp_document *doc = NULL;
     mp_error err = diag && valid ? mp_decode(c->body, c->len, &doc, diag) : MP_ERR_NOMEM;
     if (err == MP_ERR_NOMEM) {
-        srv_log(s, "out of memory decoding a %zu-byte request", c->len);
+        mp__srv_log(s, "out of memory decoding a %zu-byte request", c->len);
         r->status = 500;
         goto done;
     }
     if (err == MP_ERR_JSON_SYNTAX || mp_document_count(doc) != count) {
-        srv_count(&s->stats.rejected, count);
+        mp__srv_count(&s->stats.rejected, count);
         reply_problems(r, diag, bulk);
         goto done;
     }
@@ -509,7 +509,7 @@ static void check_batches(mp_server *s, srv_conn *c, srv_reply *r, const srv_spa
         valid[i] = v == MP_OK;
         nvalid += valid[i];
     }
-    srv_count(&s->stats.rejected, count - nvalid);
+    mp__srv_count(&s->stats.rejected, count - nvalid);
     if (nvalid == 0) {
         reply_problems(r, diag, bulk);
         goto done;
@@ -525,9 +525,9 @@ done:
 
 /* The body as batches: its shape, the rate limit, the size and count
  * limits, then decoding and validation. */
-static void handle_batches(mp_server *s, srv_conn *c, srv_reply *r) {
+static void handle_batches(mp_server *s, mp__srv_conn *c, mp__srv_reply *r) {
     int bulk = c->route != SRV_ROUTE_EVENTS;
-    srv_span one, *spans = &one;
+    mp__srv_span one, *spans = &one;
     size_t count = 1;
     if (bulk) {
         spans = mp__malloc(s->max_batches * sizeof *spans);
@@ -535,7 +535,7 @@ static void handle_batches(mp_server *s, srv_conn *c, srv_reply *r) {
             r->status = 500;
             return;
         }
-        if (srv_scan_array(c->body, c->len, spans, s->max_batches, &count) != 0) {
+        if (mp__srv_scan_array(c->body, c->len, spans, s->max_batches, &count) != 0) {
             reply_bad_shape(c->route, c->body, c->len, r);
             goto done;
         }
@@ -543,16 +543,16 @@ static void handle_batches(mp_server *s, srv_conn *c, srv_reply *r) {
             reply_errorf(r, 400, "(request): the array holds no batches");
             goto done;
         }
-    } else if (srv_scan_object(c->body, c->len, &one) != 0) {
+    } else if (mp__srv_scan_object(c->body, c->len, &one) != 0) {
         reply_bad_shape(c->route, c->body, c->len, r);
         goto done;
     }
 
     if (!admit(s, r, count))
         goto done;
-    srv_count(&s->stats.received, count);
+    mp__srv_count(&s->stats.received, count);
     if (count > s->max_batches) {
-        srv_count(&s->stats.rejected, count);
+        mp__srv_count(&s->stats.rejected, count);
         reply_limit(s, r, "(request): %zu batches in one request, over the limit of %zu", count,
                     s->max_batches);
         goto done;
@@ -560,7 +560,7 @@ static void handle_batches(mp_server *s, srv_conn *c, srv_reply *r) {
     for (size_t i = 0; i < count; i++) {
         if (spans[i].len <= s->max_batch)
             continue;
-        srv_count(&s->stats.rejected, count);
+        mp__srv_count(&s->stats.rejected, count);
         char where[32];
         if (bulk)
             snprintf(where, sizeof where, "[%zu]", i);
@@ -576,12 +576,12 @@ done:
         mp__free(spans);
 }
 
-void srv_handle(mp_server *s, srv_conn *c, srv_reply *r) {
-    *r = (srv_reply){.status = 202, .retry_after_s = -1, .percent_used = -1};
+void mp__srv_handle(mp_server *s, mp__srv_conn *c, mp__srv_reply *r) {
+    *r = (mp__srv_reply){.status = 202, .retry_after_s = -1, .percent_used = -1};
     wait_latency(s);
 
     int status = 0;
-    switch (srv_faults_next(&s->faults, &status)) {
+    switch (mp__srv_faults_next(&s->faults, &status)) {
     case SRV_FAULT_RESET:
         r->status = 0;
         return;
@@ -606,7 +606,7 @@ void srv_handle(mp_server *s, srv_conn *c, srv_reply *r) {
 /* HTTP-date                                                                */
 /* ------------------------------------------------------------------------ */
 
-void srv_http_date(long long unix_s, char *out, size_t cap) {
+void mp__srv_http_date(long long unix_s, char *out, size_t cap) {
     static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};

@@ -7,7 +7,7 @@ static int is_ws(char c) {
     return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-size_t srv_skip_ws(const char *s, size_t len, size_t pos) {
+size_t mp__srv_skip_ws(const char *s, size_t len, size_t pos) {
     if (pos == 0 && len >= 3 && memcmp(s, "\xEF\xBB\xBF", 3) == 0)
         pos = 3;
     while (pos < len && is_ws(s[pos]))
@@ -59,40 +59,40 @@ static size_t skip_value(const char *s, size_t len, size_t pos) {
     return i > pos ? i : SIZE_MAX;
 }
 
-int srv_scan_object(const char *s, size_t len, srv_span *span) {
-    size_t start = srv_skip_ws(s, len, 0);
+int mp__srv_scan_object(const char *s, size_t len, mp__srv_span *span) {
+    size_t start = mp__srv_skip_ws(s, len, 0);
     if (start >= len || s[start] != '{')
         return -1;
     size_t end = skip_value(s, len, start);
-    if (end == SIZE_MAX || srv_skip_ws(s, len, end) != len)
+    if (end == SIZE_MAX || mp__srv_skip_ws(s, len, end) != len)
         return -1;
     span->off = start;
     span->len = end - start;
     return 0;
 }
 
-int srv_scan_array(const char *s, size_t len, srv_span *spans, size_t max, size_t *count) {
-    size_t i = srv_skip_ws(s, len, 0);
+int mp__srv_scan_array(const char *s, size_t len, mp__srv_span *spans, size_t max, size_t *count) {
+    size_t i = mp__srv_skip_ws(s, len, 0);
     *count = 0;
     if (i >= len || s[i] != '[')
         return -1;
-    i = srv_skip_ws(s, len, i + 1);
+    i = mp__srv_skip_ws(s, len, i + 1);
     if (i < len && s[i] == ']')
-        return srv_skip_ws(s, len, i + 1) == len ? 0 : -1;
+        return mp__srv_skip_ws(s, len, i + 1) == len ? 0 : -1;
     for (;;) {
         size_t end = skip_value(s, len, i);
         if (end == SIZE_MAX)
             return -1;
         if (*count < max)
-            spans[*count] = (srv_span){i, end - i};
+            spans[*count] = (mp__srv_span){i, end - i};
         (*count)++;
-        i = srv_skip_ws(s, len, end);
+        i = mp__srv_skip_ws(s, len, end);
         if (i >= len)
             return -1;
         if (s[i] == ']')
-            return srv_skip_ws(s, len, i + 1) == len ? 0 : -1;
+            return mp__srv_skip_ws(s, len, i + 1) == len ? 0 : -1;
         if (s[i] != ',')
             return -1;
-        i = srv_skip_ws(s, len, i + 1);
+        i = mp__srv_skip_ws(s, len, i + 1);
     }
 }

@@ -10,20 +10,20 @@
 
 #include <stddef.h>
 
-typedef struct srv_span {
+typedef struct mp__srv_span {
     size_t off;
     size_t len;
-} srv_span;
+} mp__srv_span;
 
 /* The offset of the first byte at or after pos that is not JSON whitespace
  * (a UTF-8 byte order mark at offset 0 counts as whitespace). */
-size_t srv_skip_ws(const char *s, size_t len, size_t pos);
+size_t mp__srv_skip_ws(const char *s, size_t len, size_t pos);
 
 /*
  * The body holds one JSON object, with only whitespace around it: returns
  * 0 and its span, or -1 (not an object, not closed, or text after it).
  */
-int srv_scan_object(const char *s, size_t len, srv_span *span);
+int mp__srv_scan_object(const char *s, size_t len, mp__srv_span *span);
 
 /*
  * The body holds one JSON array, with only whitespace around it: returns
@@ -32,6 +32,6 @@ int srv_scan_object(const char *s, size_t len, srv_span *span);
  * -1 when the body is not such an array. Any input is safe: nothing is
  * read outside s[0..len) and no recursion is used.
  */
-int srv_scan_array(const char *s, size_t len, srv_span *spans, size_t max, size_t *count);
+int mp__srv_scan_array(const char *s, size_t len, mp__srv_span *spans, size_t max, size_t *count);
 
 #endif

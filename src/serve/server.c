@@ -1,7 +1,7 @@
 /*
  * The HTTP side of the server, on libmicrohttpd: binding, the thread pool,
  * routing, authentication, reading bodies within bounds, and turning a
- * srv_reply into a response. What to answer is request.c's job.
+ * mp__srv_reply into a response. What to answer is request.c's job.
  *
  * libmicrohttpd calls on_request() several times per request: once when
  * the headers are in (routing, authentication and the declared size are
@@ -93,14 +93,14 @@ static void vlog(const mp_server *s, const char *fmt, va_list ap) {
     s->log(s->log_ctx, msg);
 }
 
-void srv_log(const mp_server *s, const char *fmt, ...) {
+void mp__srv_log(const mp_server *s, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vlog(s, fmt, ap);
     va_end(ap);
 }
 
-void srv_error(const mp_server *s, const char *fmt, ...) {
+void mp__srv_error(const mp_server *s, const char *fmt, ...) {
     char msg[512];
     va_list ap;
     va_start(ap, fmt);
@@ -109,7 +109,7 @@ void srv_error(const mp_server *s, const char *fmt, ...) {
     if (s->on_error)
         s->on_error(s->error_ctx, msg);
     else
-        srv_log(s, "%s", msg);
+        mp__srv_log(s, "%s", msg);
 }
 
 /* libmicrohttpd's error messages (MHD_OPTION_EXTERNAL_LOGGER). */
@@ -160,7 +160,7 @@ static size_t unescape(void *cls, struct MHD_Connection *conn, char *s) {
     return MHD_http_unescape(s);
 }
 
-static srv_route route_of(const char *url) {
+static mp__srv_route route_of(const char *url) {
     if (strcmp(url, "/v2/events") == 0)
         return SRV_ROUTE_EVENTS;
     if (strcmp(url, "/v2/bulkevents") == 0)
@@ -179,7 +179,7 @@ static int add_header(struct MHD_Response *resp, const char *name, const char *v
 }
 
 /* The response for r; takes r->body. NULL when out of memory. */
-static struct MHD_Response *make_response(mp_server *s, srv_reply *r) {
+static struct MHD_Response *make_response(mp_server *s, mp__srv_reply *r) {
     struct MHD_Response *resp;
     if (r->body) {
         resp = MHD_create_response_from_buffer(r->body_len, r->body, MHD_RESPMEM_MUST_FREE);
@@ -200,7 +200,7 @@ static struct MHD_Response *make_response(mp_server *s, srv_reply *r) {
         err |= add_header(resp, "Content-Type", "application/json");
     if (r->retry_after_s >= 0 && s->retry_form != MP_SERVE_RETRY_AFTER_NONE) {
         if (s->retry_form == MP_SERVE_RETRY_AFTER_HTTP_DATE)
-            srv_http_date((long long)time(NULL) + r->retry_after_s, value, sizeof value);
+            mp__srv_http_date((long long)time(NULL) + r->retry_after_s, value, sizeof value);
         else
             snprintf(value, sizeof value, "%d", r->retry_after_s);
         err |= add_header(resp, "Retry-After", value);
@@ -225,22 +225,22 @@ static struct MHD_Response *make_response(mp_server *s, srv_reply *r) {
 }
 
 /* Sends r (or resets the connection for status 0) and counts it. */
-static enum MHD_Result send_reply(mp_server *s, struct MHD_Connection *conn, srv_conn *c,
-                                  srv_reply *r) {
+static enum MHD_Result send_reply(mp_server *s, struct MHD_Connection *conn, mp__srv_conn *c,
+                                  mp__srv_reply *r) {
     c->answered = 1;
-    srv_count(&s->stats.requests, 1);
+    mp__srv_count(&s->stats.requests, 1);
     if (r->status == 0) {
-        srv_count(&s->stats.resets, 1);
+        mp__srv_count(&s->stats.resets, 1);
         mp__free(r->body);
         return MHD_NO; /* libmicrohttpd closes the connection without a word */
     }
     if (r->status > 0 && r->status < MP_SERVE_STATUS_MAX)
-        srv_count(&s->stats.by_status[r->status], 1);
+        mp__srv_count(&s->stats.by_status[r->status], 1);
     if (r->status == 202 && r->percent_used == 0 && !r->body)
         return MHD_queue_response(conn, 202, s->accepted_0);
     struct MHD_Response *resp = make_response(s, r);
     if (!resp) {
-        srv_log(s, "out of memory building a %d response", r->status);
+        mp__srv_log(s, "out of memory building a %d response", r->status);
         return MHD_NO;
     }
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)r->status, resp);
@@ -249,10 +249,10 @@ static enum MHD_Result send_reply(mp_server *s, struct MHD_Connection *conn, srv
 }
 
 /* An answer decided from the headers alone. */
-static enum MHD_Result send_early(mp_server *s, struct MHD_Connection *conn, srv_conn *c) {
-    srv_reply r = {.status = c->early, .retry_after_s = -1, .percent_used = -1};
+static enum MHD_Result send_early(mp_server *s, struct MHD_Connection *conn, mp__srv_conn *c) {
+    mp__srv_reply r = {.status = c->early, .retry_after_s = -1, .percent_used = -1};
     if (c->reason[0])
-        srv_reply_error(&r, c->reason);
+        mp__srv_reply_error(&r, c->reason);
     return send_reply(s, conn, c, &r);
 }
 
@@ -261,11 +261,11 @@ static enum MHD_Result send_early(mp_server *s, struct MHD_Connection *conn, srv
 /* ------------------------------------------------------------------------ */
 
 /* 401 or 403, or 0 with c->api_key set (docs/api-notes.md §1.3). */
-static int authenticate(mp_server *s, struct MHD_Connection *conn, srv_conn *c) {
+static int authenticate(mp_server *s, struct MHD_Connection *conn, mp__srv_conn *c) {
     const char *header = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
     char buf[SRV_AUTH_MAX_HEADER + 1];
     const char *key, *secret;
-    switch (srv_auth_parse(header, buf, sizeof buf, &key, &secret)) {
+    switch (mp__srv_auth_parse(header, buf, sizeof buf, &key, &secret)) {
     case SRV_AUTH_MISSING:
         return 401;
     case SRV_AUTH_INVALID:
@@ -275,8 +275,8 @@ static int authenticate(mp_server *s, struct MHD_Connection *conn, srv_conn *c) 
     }
     if (s->api_key) {
         /* Both compared, always: the time taken does not say which was wrong. */
-        int ok = srv_auth_equal(key, s->api_key);
-        ok &= srv_auth_equal(secret, s->api_secret);
+        int ok = mp__srv_auth_equal(key, s->api_key);
+        ok &= mp__srv_auth_equal(secret, s->api_secret);
         if (!ok)
             return 403;
     }
@@ -305,7 +305,7 @@ static int has_no_body(struct MHD_Connection *conn, long long declared) {
 }
 
 /* The headers are in: decide what can be decided now. */
-static enum MHD_Result on_headers(mp_server *s, struct MHD_Connection *conn, srv_conn *c,
+static enum MHD_Result on_headers(mp_server *s, struct MHD_Connection *conn, mp__srv_conn *c,
                                   const char *url, const char *method) {
     c->route = route_of(url);
     long long declared = declared_length(conn);
@@ -350,7 +350,7 @@ static enum MHD_Result on_headers(mp_server *s, struct MHD_Connection *conn, srv
 }
 
 /* A piece of body: kept while it fits, else counted and dropped. */
-static enum MHD_Result on_body(mp_server *s, srv_conn *c, const char *data, size_t n) {
+static enum MHD_Result on_body(mp_server *s, mp__srv_conn *c, const char *data, size_t n) {
     c->seen += n;
     if (c->keep && !c->overflow) {
         if (n > s->max_request - c->len) {
@@ -378,15 +378,15 @@ static enum MHD_Result on_body(mp_server *s, srv_conn *c, const char *data, size
     }
     if (!s->sink && c->seen > s->max_request * DISCARD_FACTOR) {
         c->answered = 1; /* on purpose: counted as a reset, not as aborted */
-        srv_count(&s->stats.requests, 1);
-        srv_count(&s->stats.resets, 1);
+        mp__srv_count(&s->stats.requests, 1);
+        mp__srv_count(&s->stats.resets, 1);
         return MHD_NO;
     }
     return MHD_YES;
 }
 
 /* The deadline record of the request's connection (on_connection()). */
-static srv_track *track_of(struct MHD_Connection *conn) {
+static mp__srv_track *track_of(struct MHD_Connection *conn) {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
     return info ? info->socket_context : NULL;
@@ -398,14 +398,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                                   void **con_cls) {
     (void)version;
     mp_server *s = cls;
-    srv_conn *c = *con_cls;
+    mp__srv_conn *c = *con_cls;
     if (!c) {
         c = mp__calloc(1, sizeof *c);
         if (!c)
             return MHD_NO;
         *con_cls = c;
         c->track = track_of(conn);
-        srv_track_enter(&s->deadlines, c->track, SRV_PHASE_BODY);
+        mp__srv_track_enter(&s->deadlines, c->track, SRV_PHASE_BODY);
         return on_headers(s, conn, c, url, method);
     }
     if (*upload_data_size) {
@@ -414,11 +414,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return on_body(s, c, upload_data, n);
     }
     /* The body is in: what follows is the server's time, not the client's. */
-    srv_track_enter(&s->deadlines, c->track, SRV_PHASE_ANSWER);
+    mp__srv_track_enter(&s->deadlines, c->track, SRV_PHASE_ANSWER);
     if (c->early)
         return send_early(s, conn, c);
-    srv_reply r;
-    srv_handle(s, c, &r);
+    mp__srv_reply r;
+    mp__srv_handle(s, c, &r);
     return send_reply(s, conn, c, &r);
 }
 
@@ -429,9 +429,9 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-        *socket_context = info ? srv_track_start(&s->deadlines, info->connect_fd) : NULL;
+        *socket_context = info ? mp__srv_track_start(&s->deadlines, info->connect_fd) : NULL;
     } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
-        srv_track_end(&s->deadlines, *socket_context);
+        mp__srv_track_end(&s->deadlines, *socket_context);
         *socket_context = NULL;
     }
 }
@@ -441,13 +441,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)conn;
     (void)toe;
     mp_server *s = cls;
-    srv_conn *c = *con_cls;
+    mp__srv_conn *c = *con_cls;
     if (!c)
         return;
     if (!c->answered)
-        srv_count(&s->stats.aborted, 1);
+        mp__srv_count(&s->stats.aborted, 1);
     /* A keep-alive connection's next request has its own headers deadline. */
-    srv_track_enter(&s->deadlines, c->track, SRV_PHASE_HEADERS);
+    mp__srv_track_enter(&s->deadlines, c->track, SRV_PHASE_HEADERS);
     mp__free(c->body);
     mp__free(c->api_key);
     mp__free(c);
@@ -483,7 +483,7 @@ static mp_error configure(mp_server *s, const mp_serve_options *o, char *errbuf,
         return MP_ERR_INVALID_ARGUMENT;
     }
     for (size_t i = 0; i < o->script_len; i++) {
-        if (!srv_faults_valid_entry(o->script[i])) {
+        if (!mp__srv_faults_valid_entry(o->script[i])) {
             set_error(errbuf, errlen, "script entry %zu (%d) is not an HTTP status", i,
                       o->script[i]);
             return MP_ERR_INVALID_ARGUMENT;
@@ -587,21 +587,21 @@ static mp_error prepare(mp_server *s, const mp_serve_options *o, char *errbuf, s
         return MP_ERR_NOMEM;
     if (s->rate_on) {
         double burst = o->burst > 0.0 ? o->burst : fmax(o->rate_limit, 1.0);
-        if (srv_bucket_init(&s->bucket, o->rate_limit, burst, srv_now_ns()))
+        if (mp__srv_bucket_init(&s->bucket, o->rate_limit, burst, mp__srv_now_ns()))
             return MP_ERR_NOMEM;
         s->bucket_ready = 1;
     }
-    if (srv_faults_init(&s->faults, o->fail_rate, o->reset_rate, o->seed))
+    if (mp__srv_faults_init(&s->faults, o->fail_rate, o->reset_rate, o->seed))
         return MP_ERR_NOMEM;
     s->faults_ready = 1;
-    if (o->script_len && srv_faults_push(&s->faults, o->script, o->script_len))
+    if (o->script_len && mp__srv_faults_push(&s->faults, o->script, o->script_len))
         return MP_ERR_NOMEM;
-    s->dedup = srv_dedup_new(o->dedup_capacity ? o->dedup_capacity : DEFAULT_DEDUP_CAPACITY,
+    s->dedup = mp__srv_dedup_new(o->dedup_capacity ? o->dedup_capacity : DEFAULT_DEDUP_CAPACITY,
                              DEDUP_MAX_BYTES);
     if (!s->dedup)
         return MP_ERR_NOMEM;
     if (o->record_path) {
-        int e = srv_record_open(&s->record, o->record_path, o->record_max_bytes);
+        int e = mp__srv_record_open(&s->record, o->record_path, o->record_max_bytes);
         if (e == ENOMEM)
             return MP_ERR_NOMEM;
         if (e) {
@@ -636,13 +636,13 @@ static int init_sync(mp_server *s) {
 static void free_server(mp_server *s) {
     if (s->accepted_0)
         MHD_destroy_response(s->accepted_0);
-    srv_record_close(&s->record);
-    srv_deadlines_stop(&s->deadlines);
-    srv_dedup_free(s->dedup);
+    mp__srv_record_close(&s->record);
+    mp__srv_deadlines_stop(&s->deadlines);
+    mp__srv_dedup_free(s->dedup);
     if (s->faults_ready)
-        srv_faults_destroy(&s->faults);
+        mp__srv_faults_destroy(&s->faults);
     if (s->bucket_ready)
-        srv_bucket_destroy(&s->bucket);
+        mp__srv_bucket_destroy(&s->bucket);
     pthread_mutex_destroy(&s->record_lock);
     pthread_mutex_destroy(&s->dedup_lock);
     pthread_mutex_destroy(&s->stop_lock);
@@ -679,7 +679,7 @@ mp_error mp_serve_start(const mp_serve_options *opts, mp_server **out, char *err
         err = prepare(s, o, errbuf, errlen);
     int fd = -1, family = AF_INET;
     if (err == MP_OK &&
-        srv_deadlines_start(&s->deadlines,
+        mp__srv_deadlines_start(&s->deadlines,
                             o->header_timeout_s ? o->header_timeout_s : DEFAULT_HEADER_TIMEOUT_S,
                             o->body_timeout_s ? o->body_timeout_s : DEFAULT_BODY_TIMEOUT_S))
         err = MP_ERR_NOMEM;
@@ -732,7 +732,7 @@ const char *mp_serve_url(const mp_server *server) {
     return server ? server->url : "";
 }
 
-static uint64_t load(const srv_counter *c) {
+static uint64_t load(const mp__srv_counter *c) {
     return atomic_load_explicit(c, memory_order_relaxed);
 }
 
@@ -742,7 +742,7 @@ void mp_serve_stats_get(const mp_server *server, mp_serve_stats *stats) {
     memset(stats, 0, sizeof *stats);
     if (!server)
         return;
-    const srv_stats *st = &server->stats;
+    const mp__srv_stats *st = &server->stats;
     stats->requests = load(&st->requests);
     stats->received = load(&st->received);
     stats->accepted = load(&st->accepted);
@@ -760,8 +760,8 @@ void mp_serve_stats_get(const mp_server *server, mp_serve_stats *stats) {
 void mp_serve_reset_stats(mp_server *server) {
     if (!server)
         return;
-    srv_stats *st = &server->stats;
-    srv_counter *all[] = {&st->requests,   &st->received,  &st->accepted, &st->rejected,
+    mp__srv_stats *st = &server->stats;
+    mp__srv_counter *all[] = {&st->requests,   &st->received,  &st->accepted, &st->rejected,
                           &st->duplicates, &st->throttled, &st->resets,   &st->aborted,
                           &st->unrecorded, &server->deadlines.cut};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
@@ -774,9 +774,9 @@ mp_error mp_serve_push_script(mp_server *server, const int *statuses, size_t n) 
     if (!server || (!statuses && n))
         return MP_ERR_INVALID_ARGUMENT;
     for (size_t i = 0; i < n; i++)
-        if (!srv_faults_valid_entry(statuses[i]))
+        if (!mp__srv_faults_valid_entry(statuses[i]))
             return MP_ERR_INVALID_ARGUMENT;
-    return srv_faults_push(&server->faults, statuses, n) ? MP_ERR_NOMEM : MP_OK;
+    return mp__srv_faults_push(&server->faults, statuses, n) ? MP_ERR_NOMEM : MP_OK;
 }
 
 void mp_serve_stop_stats(mp_server *server, mp_serve_stats *stats) {

@@ -16,20 +16,20 @@
 #include "serve/record.h"
 
 /* The three paths of the Events API (docs/api-notes.md §1.2). */
-typedef enum srv_route {
+typedef enum mp__srv_route {
     SRV_ROUTE_NONE = 0,
     SRV_ROUTE_EVENTS,    /* /v2/events: one batch */
     SRV_ROUTE_BULK,      /* /v2/bulkevents: an array of batches */
     SRV_ROUTE_HISTORICAL /* /v2/bulkevents/historical: the same, with docs/api-notes.md §2.4 */
-} srv_route;
+} mp__srv_route;
 
-typedef _Atomic uint64_t srv_counter;
+typedef _Atomic uint64_t mp__srv_counter;
 
-typedef struct srv_stats {
-    srv_counter requests, received, accepted, rejected, duplicates, throttled, resets, aborted;
-    srv_counter unrecorded;
-    srv_counter by_status[MP_SERVE_STATUS_MAX];
-} srv_stats;
+typedef struct mp__srv_stats {
+    mp__srv_counter requests, received, accepted, rejected, duplicates, throttled, resets, aborted;
+    mp__srv_counter unrecorded;
+    mp__srv_counter by_status[MP_SERVE_STATUS_MAX];
+} mp__srv_stats;
 
 struct mp_server {
     struct MHD_Daemon *daemon;
@@ -52,20 +52,20 @@ struct mp_server {
     void *error_ctx;
 
     int rate_on;
-    srv_bucket bucket;
-    srv_faults faults;
+    mp__srv_bucket bucket;
+    mp__srv_faults faults;
     int bucket_ready, faults_ready; /* what free_server() must destroy */
 
     pthread_mutex_t dedup_lock;
-    srv_dedup *dedup;
+    mp__srv_dedup *dedup;
 
     /* Taken after dedup_lock when both are needed. */
     pthread_mutex_t record_lock;
-    srv_record record;
+    mp__srv_record record;
     int recording;      /* --record was given */
     int record_failing; /* the last write failed: on_error said so once */
 
-    srv_deadlines deadlines;
+    mp__srv_deadlines deadlines;
 
     /* Wakes requests waiting out latency_ms when the server stops. */
     pthread_mutex_t stop_lock;
@@ -76,16 +76,16 @@ struct mp_server {
      * answer that needs no other header (rate limiting off). */
     struct MHD_Response *accepted_0;
 
-    srv_stats stats;
+    mp__srv_stats stats;
 };
 
-static inline void srv_count(srv_counter *c, uint64_t n) {
+static inline void mp__srv_count(mp__srv_counter *c, uint64_t n) {
     atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
 /* Everything one request brings, kept across the handler's calls. */
-typedef struct srv_conn {
-    srv_route route;
+typedef struct mp__srv_conn {
+    mp__srv_route route;
     int early;          /* status decided from the headers alone (404, 405, 401, 403, limit), or 0 */
     char reason[160];   /* message of an early error body, or "" */
     int overflow;       /* the body grew past max_request while arriving */
@@ -96,43 +96,43 @@ typedef struct srv_conn {
     size_t want;        /* declared Content-Length to allocate at the first piece, or 0 */
     size_t seen;        /* body bytes received, kept or not */
     char *api_key;      /* the request's key, for deduplication; NULL without credentials */
-    srv_track *track;   /* the connection's deadline record, or NULL */
-} srv_conn;
+    mp__srv_track *track;   /* the connection's deadline record, or NULL */
+} mp__srv_conn;
 
 /* What to send back. */
-typedef struct srv_reply {
+typedef struct mp__srv_reply {
     int status;          /* 0 = close the connection without an answer */
     char *body;          /* JSON error body (owned, malloc) or NULL */
     size_t body_len;
     int retry_after_s;   /* Retry-After delay, or -1 for none */
     int percent_used;    /* X-mp-rate-limit-percentage-used on a 202, or -1 */
     int exceeded;        /* add X-mp-rate-limit-exceeded */
-} srv_reply;
+} mp__srv_reply;
 
 /*
  * The request pipeline once the whole body is in (request.c): faults,
  * sink, limits, decoding, rate limit, validation, deduplication, record.
  * Fills *r; updates the batch counters (not requests/by_status).
  */
-void srv_handle(mp_server *s, srv_conn *c, srv_reply *r);
+void mp__srv_handle(mp_server *s, mp__srv_conn *c, mp__srv_reply *r);
 
 /* Builds the API's error body {"errors":[{"code":"BAD_REQUEST","message":m}]}
  * for one message into r (status unchanged). */
-void srv_reply_error(srv_reply *r, const char *message);
+void mp__srv_reply_error(mp__srv_reply *r, const char *message);
 
 /* Writes `now + delay_s` as an RFC 9110 HTTP-date ("Sun, 06 Nov 1994
  * 08:49:37 GMT") into out (at least 30 bytes), whatever the locale. */
-void srv_http_date(long long unix_s, char *out, size_t cap);
+void mp__srv_http_date(long long unix_s, char *out, size_t cap);
 
 /* Formats a message for the operator: on_error, else the log callback. */
-void srv_error(const mp_server *s, const char *fmt, ...)
+void mp__srv_error(const mp_server *s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
 /* Formats a message and passes it to the log callback, if any. */
-void srv_log(const mp_server *s, const char *fmt, ...)
+void mp__srv_log(const mp_server *s, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
