@@ -224,7 +224,7 @@ static uint64_t mix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-/* W1's shape (shared/bench/gen_workload.py, as ported in bench/bench_codec.c):
+/* W1's shape (bench/gen_workload.py, as ported in bench/bench_codec.c):
  * one user with identities, device info, 2 user attributes and a data-plan
  * context; 10 events: a session start, 5 custom events with 3 attributes,
  * 3 screen views and a purchase of 2 products. Everything in one block, so
