@@ -41,6 +41,7 @@ static int identify(const char *path, send_resume_entry *e) {
     e->ino = (uint64_t)st.st_ino;
     e->size = (uint64_t)st.st_size;
     e->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+    e->done = 0;
     return 0;
 }
 
@@ -87,7 +88,7 @@ int send_resume_load(send_resume *r, const char *dir) {
 }
 
 long send_resume_begin(send_resume *r, const char *input) {
-    send_resume_entry id;
+    send_resume_entry id = {0}; /* a new input: nothing handed over yet */
     r->current = -1;
     if (identify(input, &id) != 0)
         return 0; /* a pipe cannot be resumed: it is read from the start */
