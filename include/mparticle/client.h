@@ -45,7 +45,7 @@ typedef enum mp_endpoint {
 #define MP_CLIENT_OPTIONS_VERSION 1
 /** Initialiser: `mp_client_options o = MP_CLIENT_OPTIONS_INIT;` then set fields. */
 #ifdef __cplusplus
-#define MP_CLIENT_OPTIONS_INIT {MP_CLIENT_OPTIONS_VERSION}
+#define MP_CLIENT_OPTIONS_INIT (mp__client_options_init_value())
 #else /* designated: no missing-initializer warning */
 #define MP_CLIENT_OPTIONS_INIT {.version = MP_CLIENT_OPTIONS_VERSION}
 #endif
@@ -113,6 +113,15 @@ typedef struct mp_client_options {
     const mp_curl_options *curl;
 } mp_client_options;
 
+#ifdef __cplusplus
+/** MP_CLIENT_OPTIONS_INIT in C++: value-initialised, with the version set. */
+static inline mp_client_options mp__client_options_init_value(void) {
+    mp_client_options o = {};
+    o.version = MP_CLIENT_OPTIONS_VERSION;
+    return o;
+}
+#endif
+
 /** What a call's outcome means for the data. */
 typedef enum mp_outcome {
     MP_OUTCOME_ACCEPTED = 0,   /**< 2xx: delivered */
@@ -134,7 +143,7 @@ MP_API mp_error mp_client_options_init(mp_client_options *opts, unsigned int ver
 #define MP_RESULT_VERSION 1
 /** Initialiser: `mp_result r = MP_RESULT_INIT;` */
 #ifdef __cplusplus
-#define MP_RESULT_INIT {MP_RESULT_VERSION}
+#define MP_RESULT_INIT (mp__result_init_value())
 #else /* designated: no missing-initializer warning */
 #define MP_RESULT_INIT {.version = MP_RESULT_VERSION}
 #endif
@@ -169,6 +178,15 @@ typedef struct mp_result {
     /** The source_request_id sent with a single batch (the batch's own or a generated UUIDv4). */
     char source_request_id[64];
 } mp_result;
+
+#ifdef __cplusplus
+/** MP_RESULT_INIT in C++: value-initialised, with the version set. */
+static inline mp_result mp__result_init_value(void) {
+    mp_result o = {};
+    o.version = MP_RESULT_VERSION;
+    return o;
+}
+#endif
 
 /** Frees what the result holds and zeroes it, keeping `version`. NULL is fine. */
 MP_API void mp_result_clear(mp_result *result);

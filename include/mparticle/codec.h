@@ -198,7 +198,12 @@ typedef enum mp_decode_status {
     MP_DECODE_ERROR = 4
 } mp_decode_status;
 
-/** One batch handed out by mp_decoder_next(). */
+/**
+ * One batch handed out by mp_decoder_next(), which fills the caller's
+ * struct. Its layout is fixed for this SONAME: it never grows (a later
+ * version that needs more adds a function), so a program built against
+ * any 0.x header can pass one.
+ */
 typedef struct mp_decoded_batch {
     /** The batch. Borrowed from the decoder: valid until the next call on it
      * (mp_decoder_next(), _feed(), _finish(), _free()). Empty when the batch
@@ -286,8 +291,23 @@ MP_API mp_error mp_decoder_error(const mp_decoder *dec);
 /** /bulkevents/historical: every event must be at least this old (docs/api-notes.md §2.4). */
 #define MP_HISTORICAL_MIN_AGE_MS (72LL * 3600 * 1000)
 
-/** Options for mp_validate_batch(). Zero-initialise; NULL means all defaults. */
+/** The current version of mp_validate_options. */
+#define MP_VALIDATE_OPTIONS_VERSION 1
+#ifdef __cplusplus
+#define MP_VALIDATE_OPTIONS_INIT (mp__validate_options_init_value())
+#else /* designated: no missing-initializer warning */
+#define MP_VALIDATE_OPTIONS_INIT {.version = MP_VALIDATE_OPTIONS_VERSION}
+#endif
+
+/**
+ * Options for mp_validate_batch(). Initialise with MP_VALIDATE_OPTIONS_INIT
+ * (or zero it: version 0 is taken as 1); NULL means all defaults. Fields
+ * are only appended, and `version` tells the library which the caller's
+ * header had.
+ */
 typedef struct mp_validate_options {
+    /** MP_VALIDATE_OPTIONS_VERSION of the caller's header (0 = 1). */
+    unsigned int version;
     /** Apply the rules of /v2/bulkevents/historical (docs/api-notes.md §2.4). */
     int historical;
     /** "Now" in ms since the epoch for the 72-hour rule; 0 = the current time. */
@@ -303,6 +323,15 @@ typedef struct mp_validate_options {
      */
     int strict;
 } mp_validate_options;
+
+#ifdef __cplusplus
+/** MP_VALIDATE_OPTIONS_INIT in C++: value-initialised, with the version set. */
+static inline mp_validate_options mp__validate_options_init_value(void) {
+    mp_validate_options o = {};
+    o.version = MP_VALIDATE_OPTIONS_VERSION;
+    return o;
+}
+#endif
 
 /**
  * Checks a batch against the API's rules and reports every problem, not

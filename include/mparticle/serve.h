@@ -13,6 +13,9 @@
  * Link: the `mparticle_serve` library (CMake target mparticle::mparticle_serve),
  * which needs libmicrohttpd (pkg-config `libmicrohttpd`) and the static
  * libmparticle.
+ * It is built as a static library only, for tests and tools: its structs
+ * carry no version and may change from one release to the next, so
+ * rebuild against the headers of the libmparticle you link.
  *
  * Threads: the server answers on its own threads (a libmicrohttpd thread
  * pool). Every function below may be called from any thread, except that

@@ -23,7 +23,7 @@ extern "C" {
 /** The current version of mp_spool_info. */
 #define MP_SPOOL_INFO_VERSION 1
 #ifdef __cplusplus
-#define MP_SPOOL_INFO_INIT {MP_SPOOL_INFO_VERSION}
+#define MP_SPOOL_INFO_INIT (mp__spool_info_init_value())
 #else
 #define MP_SPOOL_INFO_INIT {.version = MP_SPOOL_INFO_VERSION}
 #endif
@@ -42,6 +42,15 @@ typedef struct mp_spool_info {
     /** The process using the spool now (its pid), -1 if one does but its pid is unknown, 0 if none. */
     long in_use_by;
 } mp_spool_info;
+
+#ifdef __cplusplus
+/** MP_SPOOL_INFO_INIT in C++: value-initialised, with the version set. */
+static inline mp_spool_info mp__spool_info_init_value(void) {
+    mp_spool_info o = {};
+    o.version = MP_SPOOL_INFO_VERSION;
+    return o;
+}
+#endif
 
 /**
  * Reads the spool in `dir` without changing anything (it may be in use by

@@ -99,8 +99,23 @@ typedef struct mp_transport {
     void *user_data;
 } mp_transport;
 
-/** Options of the libcurl transport. Zero-initialise; NULL means defaults. */
+/** The current version of mp_curl_options. */
+#define MP_CURL_OPTIONS_VERSION 1
+#ifdef __cplusplus
+#define MP_CURL_OPTIONS_INIT (mp__curl_options_init_value())
+#else /* designated: no missing-initializer warning */
+#define MP_CURL_OPTIONS_INIT {.version = MP_CURL_OPTIONS_VERSION}
+#endif
+
+/**
+ * Options of the libcurl transport. Initialise with MP_CURL_OPTIONS_INIT
+ * (or zero it: version 0 is taken as 1); NULL means defaults. Fields are
+ * only appended, and `version` tells the library which the caller's header
+ * had.
+ */
 typedef struct mp_curl_options {
+    /** MP_CURL_OPTIONS_VERSION of the caller's header (0 = 1). */
+    unsigned int version;
     /** Proxy URL; NULL = libcurl's defaults (the http_proxy/https_proxy/no_proxy environment). "" = none. */
     const char *proxy;
     /** CA bundle file; NULL = the system's. */
@@ -112,6 +127,15 @@ typedef struct mp_curl_options {
      *  connections closed after use. */
     int max_idle_connections;
 } mp_curl_options;
+
+#ifdef __cplusplus
+/** MP_CURL_OPTIONS_INIT in C++: value-initialised, with the version set. */
+static inline mp_curl_options mp__curl_options_init_value(void) {
+    mp_curl_options o = {};
+    o.version = MP_CURL_OPTIONS_VERSION;
+    return o;
+}
+#endif
 
 /**
  * Creates the libcurl transport: keep-alive connections reused across

@@ -148,7 +148,7 @@ typedef void (*mp_report_fn)(void *ctx, const mp_delivery_report *report);
 #define MP_UPLOADER_OPTIONS_VERSION 1
 /** Initialiser: `mp_uploader_options o = MP_UPLOADER_OPTIONS_INIT;` then set fields. */
 #ifdef __cplusplus
-#define MP_UPLOADER_OPTIONS_INIT {MP_UPLOADER_OPTIONS_VERSION}
+#define MP_UPLOADER_OPTIONS_INIT (mp__uploader_options_init_value())
 #else /* designated: no missing-initializer warning */
 #define MP_UPLOADER_OPTIONS_INIT {.version = MP_UPLOADER_OPTIONS_VERSION}
 #endif
@@ -227,6 +227,15 @@ typedef struct mp_uploader_options {
     uint64_t max_spool_bytes;
 } mp_uploader_options;
 
+#ifdef __cplusplus
+/** MP_UPLOADER_OPTIONS_INIT in C++: value-initialised, with the version set. */
+static inline mp_uploader_options mp__uploader_options_init_value(void) {
+    mp_uploader_options o = {};
+    o.version = MP_UPLOADER_OPTIONS_VERSION;
+    return o;
+}
+#endif
+
 /** Fills *opts with the defaults of `version` (MP_UPLOADER_OPTIONS_VERSION). MP_ERR_INVALID_ARGUMENT for an unknown version. */
 MP_API mp_error mp_uploader_options_init(mp_uploader_options *opts, unsigned int version);
 
@@ -293,7 +302,7 @@ MP_API mp_error mp_uploader_close(mp_uploader *up, long timeout_ms);
 #define MP_UPLOADER_STATS_VERSION 1
 /** Initialiser: `mp_uploader_stats st = MP_UPLOADER_STATS_INIT;` */
 #ifdef __cplusplus
-#define MP_UPLOADER_STATS_INIT {MP_UPLOADER_STATS_VERSION}
+#define MP_UPLOADER_STATS_INIT (mp__uploader_stats_init_value())
 #else /* designated: no missing-initializer warning */
 #define MP_UPLOADER_STATS_INIT {.version = MP_UPLOADER_STATS_VERSION}
 #endif
@@ -327,6 +336,15 @@ typedef struct mp_uploader_stats {
     double latency_p99_ms; /**< 99th percentile */
     double latency_max_ms; /**< the slowest */
 } mp_uploader_stats;
+
+#ifdef __cplusplus
+/** MP_UPLOADER_STATS_INIT in C++: value-initialised, with the version set. */
+static inline mp_uploader_stats mp__uploader_stats_init_value(void) {
+    mp_uploader_stats o = {};
+    o.version = MP_UPLOADER_STATS_VERSION;
+    return o;
+}
+#endif
 
 /** Fills *stats (whose version the caller sets). MP_ERR_INVALID_ARGUMENT, MP_ERR_FORKED. Any thread. */
 MP_API mp_error mp_uploader_stats_get(mp_uploader *up, mp_uploader_stats *stats);

@@ -976,7 +976,7 @@ static void check_size(val *v, const mp_batch *batch) {
 
 mp_error mp_validate_batch(const mp_batch *batch, const mp_validate_options *opts,
                            long batch_index, mp_diag *diag) {
-    if (!batch)
+    if (!batch || (opts && opts->version > MP_VALIDATE_OPTIONS_VERSION))
         return MP_ERR_INVALID_ARGUMENT;
     /* On the stack: the duplicate-key table is 1 KB, the rest is small. */
     val ctx;

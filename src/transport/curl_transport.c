@@ -702,13 +702,13 @@ static void curl_destroy(void *user_data) {
 }
 
 mp_error mp_curl_transport_new(const mp_curl_options *opts, mp_transport *out) {
-    static const mp_curl_options defaults = {0};
+    static const mp_curl_options defaults = MP_CURL_OPTIONS_INIT;
     if (!out)
         return MP_ERR_INVALID_ARGUMENT;
     memset(out, 0, sizeof *out);
     if (!opts)
         opts = &defaults;
-    if (opts->max_idle_connections < 0)
+    if (opts->version > MP_CURL_OPTIONS_VERSION || opts->max_idle_connections < 0)
         return MP_ERR_INVALID_ARGUMENT;
 
     curl_transport *t = mp__calloc(1, sizeof *t);

@@ -61,5 +61,22 @@ int main() {
         o.version != MP_CLIENT_OPTIONS_VERSION || o.base_url != NULL)
         return 1;
     mp_result_clear(&r);
+
+    // The _INIT macros compile in C++ too, without a missing-initializer
+    // warning (this file is built with -Wextra -Werror), and set the version.
+    mp_client_options co = MP_CLIENT_OPTIONS_INIT;
+    mp_result cr = MP_RESULT_INIT;
+    mp_uploader_options uo = MP_UPLOADER_OPTIONS_INIT;
+    mp_uploader_stats us = MP_UPLOADER_STATS_INIT;
+    mp_spool_info si = MP_SPOOL_INFO_INIT;
+    mp_validate_options vo = MP_VALIDATE_OPTIONS_INIT;
+    mp_curl_options cu = MP_CURL_OPTIONS_INIT;
+    if (co.version != MP_CLIENT_OPTIONS_VERSION || co.api_key != NULL ||
+        cr.version != MP_RESULT_VERSION || cr.status != 0 ||
+        uo.version != MP_UPLOADER_OPTIONS_VERSION || uo.spool_dir != NULL ||
+        us.version != MP_UPLOADER_STATS_VERSION || si.version != MP_SPOOL_INFO_VERSION ||
+        vo.version != MP_VALIDATE_OPTIONS_VERSION || vo.strict != 0 ||
+        cu.version != MP_CURL_OPTIONS_VERSION || cu.proxy != NULL)
+        return 1;
     return 0;
 }

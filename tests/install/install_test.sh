@@ -36,7 +36,7 @@ LD_LIBRARY_PATH="$(pkg-config --variable=libdir mparticle)" "$tmp/pc_consumer"
 # shellcheck disable=SC2046
 cc -std=c11 "$src/consumer/consumer.c" $(pkg-config --cflags --static --libs mparticle) -o "$tmp/pc_static_libs"
 LD_LIBRARY_PATH="$(pkg-config --variable=libdir mparticle)" "$tmp/pc_static_libs"
-# ... and links libmparticle.a itself (with the shared libcurl and jansson,
+# ... and links libmparticle.a itself (with the shared libcurl,
 # whose own static archives a normal system lacks): README.md, "Static linking".
 # shellcheck disable=SC2046
 cc -std=c11 "$src/consumer/consumer.c" $(pkg-config --cflags mparticle) \

@@ -1555,6 +1555,18 @@ static void test_official_sample(void **state) {
     free(json);
 }
 
+/* Options from a newer header than the library's are refused, not misread. */
+static void test_newer_options_refused(void **state) {
+    (void)state;
+    mp_batch b = {.environment = MP_ENVIRONMENT_DEVELOPMENT, .mpid = MP_INT(1)};
+    mp_validate_options current = MP_VALIDATE_OPTIONS_INIT;
+    mp_validate_options newer = {.version = MP_VALIDATE_OPTIONS_VERSION + 1};
+    mp_validate_options zeroed = {0};
+    assert_int_equal(mp_validate_batch(&b, &current, 0, NULL), MP_OK);
+    assert_int_equal(mp_validate_batch(&b, &zeroed, 0, NULL), MP_OK);
+    assert_int_equal(mp_validate_batch(&b, &newer, 0, NULL), MP_ERR_INVALID_ARGUMENT);
+}
+
 int main(int argc, char **argv) {
     /* The official sample is mParticle's file, outside the repository:
      * `test_validate --official` (ctest: test_validate_official) checks it,
@@ -1569,6 +1581,7 @@ int main(int argc, char **argv) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid_full_batch),
         cmocka_unit_test(test_null_batch),
+        cmocka_unit_test(test_newer_options_refused),
         cmocka_unit_test(test_minimal_batch_only_warns_about_identity),
         cmocka_unit_test(test_batch_index_is_stored),
         cmocka_unit_test(test_required_environment),
