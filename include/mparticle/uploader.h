@@ -244,7 +244,9 @@ MP_API mp_error mp_uploader_options_init(mp_uploader_options *opts, unsigned int
  * outlive the uploader; synchronous calls on it share its rate-limit gate,
  * retry settings' backoff bounds and connections). opts NULL = defaults.
  * With spool_dir, opens and recovers the spool first (stats say what it
- * found). Starts the sending threads. MP_ERR_INVALID_ARGUMENT (diag says
+ * found). Starts the sending threads. *out is set before they start, so
+ * that reports of batches recovered from the spool, which may come before
+ * this function returns, can use it. MP_ERR_INVALID_ARGUMENT (diag says
  * which option), MP_ERR_IO (the spool cannot be used: in use by another
  * process, unreadable, a newer format; diag says which), MP_ERR_NOMEM.
  */

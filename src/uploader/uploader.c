@@ -202,8 +202,13 @@ mp_error mp_uploader_new(mp_client *client, const mp_uploader_options *opts, mp_
         mp__free(u);
         return err;
     }
+    /* Before the threads start: batches recovered from a spool are queued
+     * already, and a report callback that uses the caller's pointer may run
+     * before this function returns (thread creation orders the two). */
+    *out = u;
     for (int i = 0; i < u->nthreads; i++) {
         if (pthread_create(&u->threads[i], NULL, mp__uploader_thread, u) != 0) {
+            *out = NULL;
             stop_threads(u, i);
             report_left_over(u);
             mp__spool_close(u->spool);
@@ -212,7 +217,6 @@ mp_error mp_uploader_new(mp_client *client, const mp_uploader_options *opts, mp_
             return MP_ERR_NOMEM;
         }
     }
-    *out = u;
     return MP_OK;
 }
 
