@@ -16,7 +16,9 @@
  *
  * Streaming: the window holds the bytes from the current position on. A
  * value is decoded once the bytes that decide it are there: a sequence
- * record once the next "\n{" (or the end of the input) has arrived, an
+ * record once the next "\n{" (or the end of the input) has arrived, or,
+ * when it is one whole line that decodes alone, once its newline has (a
+ * live NDJSON feed; see decodes_as_whole_line()), an
  * array element once the walk stopped short of the window's end
  * (MP__DEC_INCOMPLETE otherwise; it is read again when the bytes
  * available have doubled, so a large element arriving a byte at a time is
@@ -337,6 +339,28 @@ static mp_decode_status record_failed(mp_decoder *fr, const mp__jr_error *e,
 }
 
 /*
+ * NDJSON from a live source (a pipe written a line at a time): a record
+ * that is one whole line, ended by a newline with nothing after it yet,
+ * need not wait for the next record to begin when it decodes as it is.
+ * The trial reports no problem (the real decode does); a record that does
+ * not decode alone waits for its usual bound, exactly as if more input had
+ * come. Only single-line records are tried, once, when their line ends, so
+ * pretty-printed input never pays for it.
+ */
+static int decodes_as_whole_line(mp_decoder *fr) {
+    const char *t = fr->text;
+    if (fr->finished || fr->len <= fr->pos + 1 || t[fr->len - 1] != '\n' ||
+        memchr(t + fr->pos, '\n', fr->len - 1 - fr->pos) != NULL)
+        return 0;
+    mp_diag *diag = fr->dec.diag;
+    fr->dec.diag = NULL;
+    start_batch(fr);
+    mp__dec_result r = decode_at(fr, fr->len, 1);
+    fr->dec.diag = diag;
+    return r == MP__DEC_OK;
+}
+
+/*
  * The next record, read within its bounds. A value cut short by them may
  * be one value spread over lines whose nested objects start in column 1
  * (JSON pretty-printed without indentation), so it is read again without
@@ -351,8 +375,16 @@ static mp_decode_status seq_record(mp_decoder *fr, mp_decoded_batch *out, int *a
         return MP_DECODE_END;
     }
     record_result rr = next_record(fr);
-    if (rr == RECORD_WAIT)
+    if (rr == RECORD_WAIT) {
+        if (!decodes_as_whole_line(fr))
+            return MP_DECODE_NEED_INPUT;
+        start_batch(fr);
+        if (decode_at(fr, fr->len, 1) != MP__DEC_OK)
+            return fail_nomem(fr); /* it decoded a moment ago: only memory can fail */
+        record_read(fr);
+        *again = 1;
         return MP_DECODE_NEED_INPUT;
+    }
     start_batch(fr);
     if (rr == RECORD_TOO_BIG) {
         too_big(fr);

@@ -82,6 +82,26 @@ def check_output_before_input_ends(cli, lines):
         fail(f"normalize exited {proc.returncode} with {count} lines: {err!r}")
 
 
+def check_one_live_line(cli, lines):
+    """A single NDJSON line written to a pipe that stays open (a live feed)
+    comes out at once: it does not wait for the next record to begin."""
+    first = lines.split(b"\n", 1)[0] + b"\n"
+    proc = subprocess.Popen([cli, "normalize"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    proc.stdin.write(first)
+    proc.stdin.flush()
+    ready, _, _ = select.select([proc.stdout], [], [], 30)
+    if not ready:
+        proc.kill()
+        fail("normalize held a whole NDJSON line until more input came")
+    out = proc.stdout.readline()
+    proc.stdin.close()
+    rest = proc.stdout.read()
+    proc.wait()
+    if not out.startswith(b"{") or rest or proc.returncode != 0:
+        fail(f"normalize of one live line: {out!r} then {rest!r}, exit {proc.returncode}")
+
+
 def main():
     cli, helper, batches = sys.argv[1], sys.argv[2], sys.argv[3]
     with open(batches, "rb") as f:
@@ -91,6 +111,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         check_memory(cli, helper, lines, tmp)
     check_output_before_input_ends(cli, lines)
+    check_one_live_line(cli, lines)
     print("ok")
 
 
