@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "common/diag.h"
+#include "common/lock.h"
 #include "spool/crc32c.h"
 #include "spool/format.h"
 #include "spool/scan.h"
@@ -602,7 +603,7 @@ static mp__spool *new_spool(const char *dir) {
         return NULL;
     sp->dirfd = sp->lockfd = -1;
     sp->dir = mp__strdup(dir);
-    if (!sp->dir || pthread_mutex_init(&sp->lock, NULL) != 0) {
+    if (!sp->dir || mp__mutex_init_adaptive(&sp->lock) != 0) {
         mp__free(sp->dir);
         mp__free(sp);
         return NULL;

@@ -9,6 +9,7 @@
 
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "common/lock.h"
 #include "uploader/uploader_internal.h"
 
 #define DEFAULT_MAX_QUEUE_BATCHES 10000
@@ -115,7 +116,7 @@ static int init_sync(mp_uploader *u) {
         return -1;
     int rc = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     int made = 0;
-    if (!rc && !(rc = pthread_mutex_init(&u->lock, NULL)) && ++made &&
+    if (!rc && !(rc = mp__mutex_init_adaptive(&u->lock)) && ++made &&
         !(rc = pthread_mutex_init(&u->report_lock, NULL)) && ++made &&
         !(rc = pthread_cond_init(&u->work, &ca)) && ++made &&
         !(rc = pthread_cond_init(&u->room, &ca)) && ++made &&
