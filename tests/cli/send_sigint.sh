@@ -66,8 +66,9 @@ check_report some-not-sent
 stop
 
 # --- SIGTERM while reading an idle pipe (everything read so far was sent) ---------
-# The 20th batch is handed out only when the input shows where it ends (the
-# next record or the end of the input), so 19 are sent.
+# Each of the 20 lines is a whole NDJSON record, handed out when its newline
+# arrives (a live feed is not held back), so all 20 are sent before the pipe
+# goes quiet.
 start
 rm "$tmp/r.ndjson"
 mkfifo "$tmp/fifo"
@@ -76,10 +77,10 @@ writer=$!
 "$cli" send -q --no-progress --url "$url" --key k --secret s --report "$tmp/r.ndjson" \
   "$tmp/fifo" >"$tmp/send.out" 2>"$tmp/send.err" &
 sp=$!
-wait_lines "$tmp/r.ndjson" 19
+wait_lines "$tmp/r.ndjson" 20
 interrupt TERM 5
 kill "$writer" 2>/dev/null || true
-summary_has "19 batches (190 events) to $url: 19 accepted, 0 rejected, 0 invalid, 0 undelivered, 0 not_sent"
+summary_has "20 batches (200 events) to $url: 20 accepted, 0 rejected, 0 invalid, 0 undelivered, 0 not_sent"
 check_report all-sent
 stop
 
