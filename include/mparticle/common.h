@@ -131,7 +131,7 @@ MP_API size_t mp_diag_dropped(const mp_diag *diag);
 MP_API mp_error mp_set_allocator(void *(*malloc_fn)(size_t), void *(*realloc_fn)(void *, size_t),
                                  void (*free_fn)(void *));
 
-/** Frees memory that the library allocated and handed to the caller (e.g. by mp_encode_batch_alloc()). NULL is fine. */
+/** Frees memory that the library allocated and handed to the caller (e.g. by mp_buffer_detach()), through the allocator of mp_set_allocator(). NULL is fine. */
 MP_API void mp_free(void *ptr);
 
 #ifdef __cplusplus
