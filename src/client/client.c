@@ -52,14 +52,6 @@ static const char *pod_url(mp_pod pod) {
     return NULL;
 }
 
-static char *dup_str(const char *s) {
-    size_t n = strlen(s);
-    char *p = mp__malloc(n + 1);
-    if (p)
-        memcpy(p, s, n + 1);
-    return p;
-}
-
 static char *concat(const char *a, const char *b) {
     size_t na = strlen(a), nb = strlen(b);
     char *p = mp__malloc(na + nb + 1);
@@ -99,8 +91,8 @@ static char *keep(mp_client *c, char *s) {
 }
 
 static mp_error add_header(mp_client *c, const char *name, const char *value) {
-    char *n = keep(c, dup_str(name));
-    char *v = n ? keep(c, dup_str(value)) : NULL;
+    char *n = keep(c, mp__strdup(name));
+    char *v = n ? keep(c, mp__strdup(value)) : NULL;
     if (!v)
         return MP_ERR_NOMEM;
     c->headers[c->header_count].name = n;
@@ -170,7 +162,7 @@ static mp_error invalid(mp_diag *diag, const char *what, const char *message) {
 static mp_error set_endpoints(mp_client *c, const char *base, mp_diag *diag) {
     if (strncasecmp(base, "http://", 7) != 0 && strncasecmp(base, "https://", 8) != 0)
         return invalid(diag, "base_url", "must start with http:// or https://");
-    c->base_url = dup_str(base);
+    c->base_url = mp__strdup(base);
     if (!c->base_url)
         return MP_ERR_NOMEM;
     size_t n = strlen(c->base_url);

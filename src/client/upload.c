@@ -23,14 +23,22 @@
 /* Parsed error bodies are capped so a hostile server cannot grow memory. */
 #define MAX_API_ERRORS 100
 
-void mp_result_clear(mp_result *r) {
-    if (!r)
-        return;
+/* Frees errors[] (every string lies in errors[0..error_count): the count
+ * is raised before an element is read). */
+static void free_api_errors(mp_result *r) {
     for (size_t i = 0; i < r->error_count; i++) {
         mp__free(r->errors[i].code);
         mp__free(r->errors[i].message);
     }
     mp__free(r->errors);
+    r->errors = NULL;
+    r->error_count = 0;
+}
+
+void mp_result_clear(mp_result *r) {
+    if (!r)
+        return;
+    free_api_errors(r);
     mp__free(r->body);
     unsigned int version = r->version;
     memset(r, 0, sizeof *r);
@@ -52,14 +60,6 @@ uint64_t mp__client_random(mp_client *c) {
     c->rng = x;
     pthread_mutex_unlock(&c->lock);
     return x;
-}
-
-static char *dup_str(const char *s) {
-    size_t n = strlen(s);
-    char *p = mp__malloc(n + 1);
-    if (p)
-        memcpy(p, s, n + 1);
-    return p;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -166,16 +166,6 @@ static int read_error_body(mp__jr *r, mp__jr_keyset *ks, mp_result *res) {
     return 0;
 }
 
-static void free_api_errors(mp_result *r) {
-    for (size_t i = 0; r->errors && i < MAX_API_ERRORS; i++) {
-        mp__free(r->errors[i].code);
-        mp__free(r->errors[i].message);
-    }
-    mp__free(r->errors);
-    r->errors = NULL;
-    r->error_count = 0;
-}
-
 /* {"errors":[{"code":…,"message":…}]} → r->errors, every code and message
  * a string ("" when the element had none); a body that is not that JSON
  * leaves r->errors empty, in r->body only. */
@@ -190,7 +180,7 @@ static void parse_api_errors(mp_result *r) {
     mp__jr_keyset_free(&ks);
     for (size_t i = 0; rc == 0 && i < r->error_count; i++) {
         mp_api_error *e = &r->errors[i];
-        if ((!e->code && !(e->code = dup_str(""))) || (!e->message && !(e->message = dup_str(""))))
+        if ((!e->code && !(e->code = mp__strdup(""))) || (!e->message && !(e->message = mp__strdup(""))))
             rc = -1;
     }
     if (rc != 0 || !r->error_count)
@@ -204,14 +194,8 @@ static void copy_field(char *dst, size_t cap, const char *src) {
 /* Drops what an earlier attempt's response said, so that a result never
  * mixes two attempts. */
 static void forget_response(mp_result *r) {
-    for (size_t i = 0; i < r->error_count; i++) {
-        mp__free(r->errors[i].code);
-        mp__free(r->errors[i].message);
-    }
-    mp__free(r->errors);
+    free_api_errors(r);
     mp__free(r->body);
-    r->errors = NULL;
-    r->error_count = 0;
     r->body = NULL;
     r->body_len = 0;
     r->status = 0;

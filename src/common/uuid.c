@@ -4,13 +4,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "common/fork.h"
 
 const unsigned char mp__uuid_namespace[16] = {0x6d, 0x70, 0x61, 0x72, 0x74, 0x69, 0x5c, 0x6c,
                                               0x8e, 0x0c, 0x6c, 0x69, 0x62, 0x72, 0x61, 0x72};
@@ -71,17 +70,6 @@ static void format_uuid(unsigned char b[16], int version, char out[MP__UUID_LEN 
  * so a fork handler moves a generation counter and each thread reseeds
  * when its seed is older than the last fork.
  */
-static atomic_uint fork_generation;
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
-
-static void on_fork_child(void) {
-    atomic_fetch_add(&fork_generation, 1);
-}
-
-static void register_fork_handler(void) {
-    pthread_atfork(NULL, NULL, on_fork_child);
-}
-
 typedef struct rng {
     uint64_t s[4];
     unsigned generation;
@@ -121,9 +109,8 @@ static void seed(rng *r) {
 }
 
 void mp__uuid_v4(char out[MP__UUID_LEN + 1]) {
-    pthread_once(&fork_once, register_fork_handler);
     rng *r = &thread_rng;
-    unsigned generation = atomic_load_explicit(&fork_generation, memory_order_relaxed);
+    unsigned generation = mp__fork_generation();
     if (!r->seeded || r->generation != generation) {
         seed(r);
         r->generation = generation;

@@ -122,16 +122,6 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap) {
     vlog(cls, fmt, ap);
 }
 
-static char *dup_string(const char *s) {
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = mp__malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 /*
  * Percent-decoding of the path and query (MHD_OPTION_UNESCAPE_CALLBACK).
  * libmicrohttpd's own decoder turns "/v2/events%00" into "/v2/events" and
@@ -280,7 +270,7 @@ static int authenticate(mp_server *s, struct MHD_Connection *conn, mp__srv_conn 
         if (!ok)
             return 403;
     }
-    c->api_key = dup_string(key);
+    c->api_key = mp__strdup(key);
     return c->api_key ? 0 : 500;
 }
 
@@ -580,9 +570,9 @@ static mp_error bind_listener(mp_server *s, const char *host, uint16_t port, int
 
 /* Everything but the daemon: state, locks, files. */
 static mp_error prepare(mp_server *s, const mp_serve_options *o, char *errbuf, size_t errlen) {
-    s->api_key = dup_string(o->api_key);
-    s->api_secret = dup_string(o->api_secret);
-    s->scope = dup_string(o->rate_limit_scope ? o->rate_limit_scope : DEFAULT_SCOPE);
+    s->api_key = mp__strdup(o->api_key);
+    s->api_secret = mp__strdup(o->api_secret);
+    s->scope = mp__strdup(o->rate_limit_scope ? o->rate_limit_scope : DEFAULT_SCOPE);
     if ((o->api_key && (!s->api_key || !s->api_secret)) || !s->scope)
         return MP_ERR_NOMEM;
     if (s->rate_on) {

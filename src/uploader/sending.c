@@ -17,8 +17,6 @@
 #include "transport/response.h"
 #include "uploader/uploader_internal.h"
 
-#define NEVER INT64_MAX
-
 /* ------------------------------------------------------------------------ */
 /* Waiting                                                                  */
 

@@ -9,6 +9,7 @@
 
 #include "common/alloc.h"
 #include "common/diag.h"
+#include "common/fork.h"
 #include "common/lock.h"
 #include "uploader/uploader_internal.h"
 
@@ -18,27 +19,11 @@
 #define DEFAULT_IN_FLIGHT 4
 #define DEFAULT_DELIVERY_TIMEOUT_MS 300000
 #define DEFAULT_SPOOL_BYTES (1024ull * 1024 * 1024)
-#define NEVER INT64_MAX
 
-/* ------------------------------------------------------------------------ */
-/* Fork detection                                                           */
-
-/* Counts the forks this process went through in the child: an uploader
- * made under another count belongs to a parent process, whose threads the
- * child does not have. */
-static atomic_uint fork_generation;
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
-
-static void on_fork_child(void) {
-    atomic_fetch_add(&fork_generation, 1);
-}
-
-static void register_fork_handler(void) {
-    pthread_atfork(NULL, NULL, on_fork_child);
-}
-
+/* An uploader made under another process generation belongs to a parent
+ * process, whose threads the child does not have. */
 static int forked(const mp_uploader *u) {
-    return atomic_load(&fork_generation) != u->fork_generation;
+    return mp__fork_generation() != u->fork_generation;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -187,13 +172,12 @@ mp_error mp_uploader_new(mp_client *client, const mp_uploader_options *opts, mp_
     mp_error err = check_options(o, diag);
     if (err)
         return err;
-    pthread_once(&fork_once, register_fork_handler);
 
     mp_uploader *u = mp__calloc(1, sizeof *u);
     if (!u)
         return MP_ERR_NOMEM;
     configure(u, client, o);
-    u->fork_generation = atomic_load(&fork_generation);
+    u->fork_generation = mp__fork_generation();
     if (init_sync(u) != 0) {
         mp__free(u);
         return MP_ERR_NOMEM;

@@ -32,6 +32,8 @@
 #define MP__UPLOADER_MAX_THREADS 64
 /* Buckets of the map from envelope hash to the open group of that user. */
 #define MP__MERGE_BUCKETS 4096
+/* "No deadline" for the waits (monotonic ms). */
+#define NEVER INT64_MAX
 /* Request latencies kept for the percentiles of the stats. */
 #define MP__LATENCY_RING 1024
 
