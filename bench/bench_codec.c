@@ -9,7 +9,10 @@
  *   buffer.
  * encode (decoded): the batches of the W1 file decoded once (not timed),
  *   then encoded batch by batch.
- * decode: mp_decode() of the whole W1 file into batches.
+ * decode: mp_decode() of the whole W1 file into batches (one document that
+ *   holds them all: fresh memory for every batch).
+ * decode (streamed): the W1 file fed to an mp_decoder in 64 KiB chunks, every
+ *   batch taken out (one batch's memory, reused), as the tools read input.
  * Baselines in the same run, for the ratios: jansson's json_dumps() of the
  *   same batches as a DOM (what a DOM-based encoder costs), and jansson's
  *   json_loadb() of every line (parsing alone, the floor under our decoder).
@@ -178,6 +181,31 @@ static void bench_encode(const char *name, const mp_batch *const *batches, size_
     mp_buffer_free(buf);
 }
 
+/* Feeds text to a streaming decoder in 64 KiB chunks and takes every batch
+ * out; returns the number of batches that decoded without error. */
+static size_t stream_all(const char *text, size_t len) {
+    mp_decoder *dec;
+    if (mp_decoder_new(&dec) != MP_OK)
+        return 0;
+    size_t ok = 0, off = 0;
+    for (;;) {
+        size_t n = len - off < 65536 ? len - off : 65536;
+        if (n)
+            mp_decoder_feed(dec, text + off, n);
+        else
+            mp_decoder_finish(dec);
+        off += n;
+        mp_decoded_batch b;
+        mp_decode_status st;
+        while ((st = mp_decoder_next(dec, &b, NULL)) == MP_DECODE_BATCH)
+            ok += (size_t)b.ok;
+        if (st != MP_DECODE_NEED_INPUT)
+            break;
+    }
+    mp_decoder_free(dec);
+    return ok;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s W1.ndjson [runs]\n", argv[0]);
@@ -263,6 +291,14 @@ int main(int argc, char **argv) {
         mp_document_free(d2);
     }
 
+    stats stream = {.n = runs};
+    for (int r = 0; r < runs; r++) {
+        double t = now_s();
+        if (stream_all(text, len) != n)
+            return 1;
+        stream.seconds[r] = now_s() - t;
+    }
+
     w1_batch *built = malloc(n * sizeof *built);
     const mp_batch **built_ptrs = calloc(n, sizeof *built_ptrs);
     for (size_t i = 0; i < n; i++) {
@@ -275,6 +311,7 @@ int main(int argc, char **argv) {
     bench_encode("encode (W1 decoded)", decoded, n, runs, dump_t);
     report("baseline: jansson json_loadb", &parse, len, events, 0);
     report("decode (mp_decode)", &dec, len, events, parse_t);
+    report("decode (mp_decoder, 64 KiB chunks)", &stream, len, events, parse_t);
 
     for (size_t i = 0; i < ndoms; i++)
         json_decref(doms[i]);

@@ -139,10 +139,8 @@ static inline void *bump(mp__arena *a, size_t n) {
     return alloc_slow(a, n);
 }
 
-void *mp__arena_calloc(mp__arena *a, size_t count, size_t size) {
-    if (size && count > SIZE_MAX / size)
-        return NULL;
-    size_t n = count * size;
+/* n bytes aligned for any model struct, not zeroed. */
+static void *alloc_aligned(mp__arena *a, size_t n) {
     if (n == 0)
         n = 1; /* still a real, non-NULL pointer: `[]` must differ from absent */
     if (n > SIZE_MAX - ALIGN)
@@ -158,8 +156,23 @@ void *mp__arena_calloc(mp__arena *a, size_t count, size_t size) {
     } else {
         p = alloc_slow(a, n);
     }
+    return p;
+}
+
+void *mp__arena_calloc(mp__arena *a, size_t count, size_t size) {
+    if (size && count > SIZE_MAX / size)
+        return NULL;
+    size_t n = count * size;
+    void *p = alloc_aligned(a, n);
     if (p)
         memset(p, 0, n);
+    return p;
+}
+
+void *mp__arena_memdup(mp__arena *a, const void *src, size_t n) {
+    void *p = alloc_aligned(a, n);
+    if (p && n)
+        memcpy(p, src, n);
     return p;
 }
 

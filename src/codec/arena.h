@@ -41,6 +41,10 @@ void mp__arena_reset(mp__arena *a);
  * is a valid, non-NULL, unique pointer to nothing. */
 void *mp__arena_calloc(mp__arena *a, size_t count, size_t size);
 
+/* Copies src[0..n) to memory aligned for any model struct. NULL when out
+ * of memory. n may be 0, with the same unique pointer as calloc's. */
+void *mp__arena_memdup(mp__arena *a, const void *src, size_t n);
+
 /* Copies s[0..n) and a NUL into the arena (no alignment). NULL when out of
  * memory. */
 char *mp__arena_strndup(mp__arena *a, const char *s, size_t n);

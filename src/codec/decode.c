@@ -15,8 +15,9 @@
  * Memory: everything a batch points to (sub-objects, lists, strings) is
  * bump-allocated in an arena (the document's, or the streaming decoder's,
  * reused for each batch); strings are decoded from the input straight
- * into it. Lists are sized by a quick count of
- * their commas (mp__jr_count) so that they are allocated once.
+ * into it. A list's elements are gathered in a scratch buffer kept between
+ * batches and copied into the arena once, at their exact number, when the
+ * list closes (list_open()).
  *
  * Errors: the walk records a problem and carries on, so that one call
  * reports every problem of a batch; the bad value is left absent (a list
@@ -282,26 +283,121 @@ static void store_list(void *base, size_t offset, const void *items, size_t coun
     mp__store_size(base, offset + MP__LIST_COUNT, count);
 }
 
-/* Room for the elements of the container just opened: as many as its
- * commas say. For broken JSON that can be too few; grow() then doubles. */
-static void *list_start(dec *d, size_t *cap, size_t size) {
-    *cap = mp__jr_count(d->json, d->r.pos, d->r.end);
-    return alloc_zero(d, *cap, size);
+/*
+ * Lists. The elements of an open list are gathered in the scratch buffer
+ * of its nesting level (a list inside one of its elements uses the next
+ * level, so an element being filled never moves), and copied into the
+ * arena at their exact number when the list closes. So a list costs no
+ * pass over the input to count it, and no grown-out copies in the arena.
+ * A walk that stops early leaves levels open; mp__decode_value() starts
+ * each value at level 0.
+ */
+typedef struct list {
+    size_t level;
+    size_t size;  /* of an element */
+    size_t count; /* elements kept so far */
+} list;
+
+void mp__dec_init(dec *d, mp__malloc_fn m, mp__free_fn f) {
+    mp__jr_keyset_init(&d->keys, m, f);
+    d->malloc_fn = m;
+    d->free_fn = f;
 }
 
-static mp_error grow(dec *d, void **items, size_t *cap, size_t count, size_t size) {
-    if (count < *cap)
-        return MP_OK;
-    size_t n = *cap ? *cap * 2 : 4;
-    void *p = alloc_zero(d, n, size);
-    if (!p)
-        return MP_ERR_NOMEM;
-    if (count)
-        memcpy(p, *items, count * size);
-    *items = p;
-    *cap = n;
+void mp__dec_clear(dec *d) {
+    mp__jr_keyset_free(&d->keys);
+    for (size_t i = 0; i < d->nscratch; i++)
+        if (d->scratch[i].bytes)
+            d->free_fn(d->scratch[i].bytes);
+    if (d->scratch)
+        d->free_fn(d->scratch);
+    d->scratch = NULL;
+    d->nscratch = 0;
+}
+
+size_t mp__dec_footprint(const dec *d) {
+    size_t n = mp__jr_keyset_footprint(&d->keys) + d->nscratch * sizeof *d->scratch;
+    for (size_t i = 0; i < d->nscratch; i++)
+        n += d->scratch[i].cap;
+    return n;
+}
+
+static mp_error list_open(dec *d, list *l, size_t size) {
+    if (d->list_level == d->nscratch) {
+        size_t n = d->nscratch ? d->nscratch * 2 : 4;
+        mp__dec_scratch *s = d->malloc_fn(n * sizeof *s);
+        if (!s)
+            return MP_ERR_NOMEM;
+        if (d->nscratch)
+            memcpy(s, d->scratch, d->nscratch * sizeof *s);
+        memset(s + d->nscratch, 0, (n - d->nscratch) * sizeof *s);
+        if (d->scratch)
+            d->free_fn(d->scratch);
+        d->scratch = s;
+        d->nscratch = n;
+    }
+    l->level = d->list_level++;
+    l->size = size;
+    l->count = 0;
     return MP_OK;
 }
+
+/* A zeroed slot for the element after the kept ones (it counts once the
+ * caller does l->count++); valid until the next slot of this list. NULL
+ * when out of memory. */
+static void *list_slot(dec *d, list *l) {
+    mp__dec_scratch *s = &d->scratch[l->level];
+    if (l->count >= SIZE_MAX / l->size - 1)
+        return NULL;
+    size_t need = (l->count + 1) * l->size;
+    if (need > s->cap) {
+        size_t cap = s->cap > SIZE_MAX / 2 ? need : s->cap * 2;
+        if (cap < need)
+            cap = need;
+        if (cap < 4096)
+            cap = 4096;
+        char *b = d->malloc_fn(cap);
+        if (!b)
+            return NULL;
+        if (l->count)
+            memcpy(b, s->bytes, l->count * l->size);
+        if (s->bytes)
+            d->free_fn(s->bytes);
+        s->bytes = b;
+        s->cap = cap;
+    }
+    void *p = s->bytes + l->count * l->size;
+    memset(p, 0, l->size);
+    return p;
+}
+
+/* Closes the list: its elements, copied into the arena (a unique pointer
+ * when there are none), or NULL when out of memory. */
+static const void *list_close(dec *d, const list *l) {
+    d->list_level = l->level;
+    return mp__arena_memdup(d->arena, d->scratch[l->level].bytes, l->count * l->size);
+}
+
+/* Opens a list of elements of `type` as `l` in the calling function. */
+#define LIST_OPEN(d, l, size) \
+    list l;                   \
+    TRY(list_open((d), &l, (size)))
+
+/* A slot of l as `type *` named `it`, or MP_ERR_NOMEM from the caller. */
+#define LIST_SLOT(d, l, type, it)               \
+    type *it = (type *)list_slot((d), &(l));    \
+    if (!it)                                    \
+        return MP_ERR_NOMEM
+
+/* Closes l into out->items / out->count, or MP_ERR_NOMEM from the caller. */
+#define LIST_CLOSE_INTO(d, l, out)                           \
+    do {                                                     \
+        const void *items_ = list_close((d), &(l));          \
+        if (!items_)                                         \
+            return MP_ERR_NOMEM;                             \
+        (out)->items = items_;                               \
+        (out)->count = (l).count;                            \
+    } while (0)
 
 /* The next member of an object: MP_OK with *more set and the key in *k,
  * the key checked against `keys` (a map's, or NULL) and the ':' read. */
@@ -369,26 +465,22 @@ static mp_error dec_value(dec *d, mp_value *out, const mp__jr_token *v, const mp
         return MP_OK;
     case MP__JR_LBRACKET:
         if (!in_list) {
-            size_t cap, k = 0, i = 0;
-            void *items = list_start(d, &cap, sizeof(mp_value));
-            if (!items)
-                return MP_ERR_NOMEM;
+            size_t i = 0;
+            LIST_OPEN(d, l, sizeof(mp_value));
             int first = 1, rc;
             while ((rc = mp__jr_next(&d->r, &first)) > 0) {
                 mp__path ip = MP__PATH_INDEX(path, i++);
                 mp__jr_token e;
                 TRY(next_value(d, &e));
-                TRY(grow(d, &items, &cap, k, sizeof(mp_value)));
-                mp_value *it = (mp_value *)items + k;
+                LIST_SLOT(d, l, mp_value, it);
                 TRY(dec_value(d, it, &e, &ip, 1));
                 if (it->type != MP_VALUE_ABSENT)
-                    k++;
+                    l.count++;
             }
             if (rc < 0)
                 return STOP;
             out->type = MP_VALUE_LIST;
-            out->u.list.items = items;
-            out->u.list.count = k;
+            LIST_CLOSE_INTO(d, l, &out->u.list);
             return MP_OK;
         }
         break;
@@ -440,34 +532,25 @@ static mp_error map_key(dec *d, const mp__jr_token *k, const char **key, size_t 
 
 /* An object of mp_value (custom_attributes, user_attributes, ...). */
 static mp_error dec_attributes(dec *d, mp_attribute_list *out, const mp__path *path) {
-    size_t cap, n = 0;
-    void *items = list_start(d, &cap, sizeof(mp_attribute));
-    if (!items)
-        return MP_ERR_NOMEM;
+    LIST_OPEN(d, l, sizeof(mp_attribute));
     FOR_MAP_MEMBERS(d, k, v, key, key_len, {
         mp__path kp = MP__PATH_KEY(path, key, key_len);
-        TRY(grow(d, &items, &cap, n, sizeof(mp_attribute)));
-        mp_attribute *a = (mp_attribute *)items + n;
+        LIST_SLOT(d, l, mp_attribute, a);
         TRY(dec_value(d, &a->value, &v, &kp, 0));
         if (a->value.type == MP_VALUE_ABSENT)
             continue;
         a->name = key;
-        n++;
+        l.count++;
     });
-    out->items = items;
-    out->count = n;
+    LIST_CLOSE_INTO(d, l, out);
     return MP_OK;
 }
 
 /* An object of strings or nulls. */
 static mp_error dec_string_map(dec *d, mp_string_map *out, const mp__path *path) {
-    size_t cap, n = 0;
-    void *items = list_start(d, &cap, sizeof(mp_string_pair));
-    if (!items)
-        return MP_ERR_NOMEM;
+    LIST_OPEN(d, l, sizeof(mp_string_pair));
     FOR_MAP_MEMBERS(d, k, v, key, key_len, {
-        TRY(grow(d, &items, &cap, n, sizeof(mp_string_pair)));
-        mp_string_pair *p = (mp_string_pair *)items + n;
+        LIST_SLOT(d, l, mp_string_pair, p);
         if (v.type == MP__JR_STRING) {
             if (!(p->value = copy_string(d, &v)))
                 return MP_ERR_NOMEM;
@@ -479,23 +562,18 @@ static mp_error dec_string_map(dec *d, mp_string_map *out, const mp__path *path)
             continue;
         }
         p->name = key;
-        n++;
+        l.count++;
     });
-    out->items = items;
-    out->count = n;
+    LIST_CLOSE_INTO(d, l, out);
     return MP_OK;
 }
 
 /* An object of string maps or nulls (integration_attributes, ...). */
 static mp_error dec_string_map_map(dec *d, mp_string_map_map *out, const mp__path *path) {
-    size_t cap, n = 0;
-    void *items = list_start(d, &cap, sizeof(mp_string_map_entry));
-    if (!items)
-        return MP_ERR_NOMEM;
+    LIST_OPEN(d, l, sizeof(mp_string_map_entry));
     FOR_MAP_MEMBERS(d, k, v, key, key_len, {
         mp__path kp = MP__PATH_KEY(path, key, key_len);
-        TRY(grow(d, &items, &cap, n, sizeof(mp_string_map_entry)));
-        mp_string_map_entry *e = (mp_string_map_entry *)items + n;
+        LIST_SLOT(d, l, mp_string_map_entry, e);
         if (v.type == MP__JR_LBRACE) {
             TRY(dec_string_map(d, &e->value, &kp));
         } else if (v.type == MP__JR_NULL) {
@@ -505,10 +583,9 @@ static mp_error dec_string_map_map(dec *d, mp_string_map_map *out, const mp__pat
             continue;
         }
         e->name = key;
-        n++;
+        l.count++;
     });
-    out->items = items;
-    out->count = n;
+    LIST_CLOSE_INTO(d, l, out);
     return MP_OK;
 }
 
@@ -516,24 +593,19 @@ static mp_error dec_string_map_map(dec *d, mp_string_map_map *out, const mp__pat
  * state in the model, so null is a type error like any other non-object. */
 static mp_error dec_gdpr(dec *d, mp_gdpr_purpose_list *out, const mp__object *consent,
                          const mp__path *path) {
-    size_t cap, n = 0;
-    void *items = list_start(d, &cap, sizeof(mp_gdpr_purpose));
-    if (!items)
-        return MP_ERR_NOMEM;
+    LIST_OPEN(d, l, sizeof(mp_gdpr_purpose));
     FOR_MAP_MEMBERS(d, k, v, key, key_len, {
         mp__path kp = MP__PATH_KEY(path, key, key_len);
         if (v.type != MP__JR_LBRACE) {
             TRY(type_error(d, &kp, "an object", &v));
             continue;
         }
-        TRY(grow(d, &items, &cap, n, sizeof(mp_gdpr_purpose)));
-        mp_gdpr_purpose *g = (mp_gdpr_purpose *)items + n;
+        LIST_SLOT(d, l, mp_gdpr_purpose, g);
         g->purpose = key;
         TRY(dec_object(d, consent, &g->consent, &kp));
-        n++;
+        l.count++;
     });
-    out->items = items;
-    out->count = n;
+    LIST_CLOSE_INTO(d, l, out);
     return MP_OK;
 }
 
@@ -729,33 +801,28 @@ static mp_error dec_event(dec *d, mp_event *ev, const mp__jr_token *env_tok,
 }
 
 static mp_error dec_events(dec *d, mp_event_list *out, const mp__path *path) {
-    size_t cap, k = 0, i = 0;
-    void *items = list_start(d, &cap, sizeof(mp_event));
-    if (!items)
-        return MP_ERR_NOMEM;
+    size_t i = 0;
+    LIST_OPEN(d, l, sizeof(mp_event));
     int first = 1, rc;
     while ((rc = mp__jr_next(&d->r, &first)) > 0) {
         mp__path ip = MP__PATH_INDEX(path, i++);
         mp__jr_token v;
         int kept;
         TRY(next_value(d, &v));
-        TRY(grow(d, &items, &cap, k, sizeof(mp_event)));
-        TRY(dec_event(d, (mp_event *)items + k, &v, &ip, &kept));
-        k += (size_t)kept;
+        LIST_SLOT(d, l, mp_event, ev);
+        TRY(dec_event(d, ev, &v, &ip, &kept));
+        l.count += (size_t)kept;
     }
     if (rc < 0)
         return STOP;
-    out->items = items;
-    out->count = k;
+    LIST_CLOSE_INTO(d, l, out);
     return MP_OK;
 }
 
 static mp_error dec_object_list(dec *d, const mp__object *sub, void *base, size_t offset,
                                 const mp__path *path) {
-    size_t cap, k = 0, i = 0;
-    void *items = list_start(d, &cap, sub->size);
-    if (!items)
-        return MP_ERR_NOMEM;
+    size_t i = 0;
+    LIST_OPEN(d, l, sub->size);
     int first = 1, rc;
     while ((rc = mp__jr_next(&d->r, &first)) > 0) {
         mp__path ip = MP__PATH_INDEX(path, i++);
@@ -765,28 +832,28 @@ static mp_error dec_object_list(dec *d, const mp__object *sub, void *base, size_
             TRY(type_error(d, &ip, "an object", &v));
             continue;
         }
-        TRY(grow(d, &items, &cap, k, sub->size));
-        TRY(dec_object(d, sub, (char *)items + k * sub->size, &ip));
-        k++;
+        LIST_SLOT(d, l, void, it);
+        TRY(dec_object(d, sub, it, &ip));
+        l.count++;
     }
     if (rc < 0)
         return STOP;
-    store_list(base, offset, items, k);
+    const void *items = list_close(d, &l);
+    if (!items)
+        return MP_ERR_NOMEM;
+    store_list(base, offset, items, l.count);
     return MP_OK;
 }
 
 static mp_error dec_string_list(dec *d, mp_string_list *out, const mp__path *path) {
-    size_t cap, k = 0, i = 0;
-    void *items = list_start(d, &cap, sizeof(const char *));
-    if (!items)
-        return MP_ERR_NOMEM;
+    size_t i = 0;
+    LIST_OPEN(d, l, sizeof(const char *));
     int first = 1, rc;
     while ((rc = mp__jr_next(&d->r, &first)) > 0) {
         mp__path ip = MP__PATH_INDEX(path, i++);
         mp__jr_token v;
         TRY(next_value(d, &v));
-        TRY(grow(d, &items, &cap, k, sizeof(const char *)));
-        const char **it = (const char **)items + k;
+        LIST_SLOT(d, l, const char *, it);
         if (v.type == MP__JR_STRING) {
             if (!(*it = copy_string(d, &v)))
                 return MP_ERR_NOMEM;
@@ -796,12 +863,11 @@ static mp_error dec_string_list(dec *d, mp_string_list *out, const mp__path *pat
             TRY(type_error(d, &ip, "a string", &v));
             continue;
         }
-        k++;
+        l.count++;
     }
     if (rc < 0)
         return STOP;
-    out->items = items;
-    out->count = k;
+    LIST_CLOSE_INTO(d, l, out);
     return MP_OK;
 }
 
@@ -1077,6 +1143,7 @@ mp__dec_result mp__decode_value(dec *d, mp_batch *batch, size_t pos, size_t end,
     d->reach = pos;
     d->end_final = end_final;
     d->env = NULL;
+    d->list_level = 0;
     d->batch_start = pos;
     mp__jr_init(&d->r, d->json, pos, end);
     mp__jr_token v;

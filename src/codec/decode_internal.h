@@ -40,7 +40,15 @@ extern mp__free_fn mp__decode_free;
 
 struct mp__envelope;
 
-/* One value being decoded, and what stays between values (the key set). */
+/* Where the elements of one open list are gathered (see list_open() in
+ * decode.c): a buffer per nesting level of lists, kept between values. */
+typedef struct mp__dec_scratch {
+    char *bytes;
+    size_t cap;
+} mp__dec_scratch;
+
+/* One value being decoded, and what stays between values (the key set,
+ * the list scratch buffers). */
 typedef struct mp__dec {
     /* Set by the framing before each value. */
     mp__arena *arena;  /* where the batch's strings, lists and objects go */
@@ -61,6 +69,11 @@ typedef struct mp__dec {
     size_t batch_start; /* where the value starts */
     int validated;      /* the whole value is known to be valid JSON */
     struct mp__envelope *env; /* set while an event's data is walked early */
+    mp__malloc_fn malloc_fn;  /* for the scratch buffers */
+    mp__free_fn free_fn;
+    mp__dec_scratch *scratch; /* one per list level */
+    size_t nscratch;
+    size_t list_level;        /* lists open now */
 } mp__dec;
 
 typedef enum mp__dec_result {
@@ -78,6 +91,12 @@ typedef enum mp__dec_result {
  */
 mp__dec_result mp__decode_value(mp__dec *d, mp_batch *batch, size_t pos, size_t end,
                                 int end_final, int *ok);
+
+/* Sets up d's allocator (d zeroed); frees what d keeps between values. */
+void mp__dec_init(mp__dec *d, mp__malloc_fn m, mp__free_fn f);
+void mp__dec_clear(mp__dec *d);
+/* Bytes d keeps between values (key set and scratch buffers). */
+size_t mp__dec_footprint(const mp__dec *d);
 
 /* Records an error of the current value (the framing's own problems). */
 void mp__dec_note_error(mp__dec *d, mp_error code);

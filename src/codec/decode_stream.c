@@ -814,7 +814,7 @@ static void init_common(mp_decoder *fr, mp__malloc_fn m, mp__free_fn f) {
     fr->state = MP__F_START;
     fr->dec.batch = -1;
     fr->dec.json = fr->text;
-    mp__jr_keyset_init(&fr->dec.keys, m, f);
+    mp__dec_init(&fr->dec, m, f);
     mp__arena_init(&fr->own_arena, m, f);
     fr->arena = &fr->own_arena;
 }
@@ -828,7 +828,7 @@ void mp__decoder_init_text(mp_decoder *fr, const char *text, size_t len, mp__are
 }
 
 void mp__decoder_clear(mp_decoder *fr) {
-    mp__jr_keyset_free(&fr->dec.keys);
+    mp__dec_clear(&fr->dec);
     mp__arena_free(&fr->own_arena);
     if (fr->buf)
         fr->free_fn(fr->buf);
@@ -836,7 +836,7 @@ void mp__decoder_clear(mp_decoder *fr) {
 }
 
 size_t mp__decoder_footprint(const mp_decoder *fr) {
-    return fr->cap + mp__arena_footprint(&fr->own_arena) + mp__jr_keyset_footprint(&fr->dec.keys);
+    return fr->cap + mp__arena_footprint(&fr->own_arena) + mp__dec_footprint(&fr->dec);
 }
 
 /* ------------------------------------------------------------------------ */

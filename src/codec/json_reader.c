@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------------------ */
 /* Errors                                                                   */
@@ -190,8 +193,46 @@ static int check_escapes(mp__jr *r, mp__jr_token *t) {
     return 0;
 }
 
+/* Skips the bytes of a string that need no attention (printable ASCII
+ * other than '"' and '\\') a block at a time, stopping at or before the
+ * first one that does; the byte loop after it finds it exactly. Strings
+ * are most of a batch's bytes. Reads only below e. */
+#if defined(__SSE2__)
+static inline size_t skip_plain(const unsigned char *b, size_t q, size_t e) {
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (e - q >= 16) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(const void *)(b + q));
+        /* Signed: bytes >= 0x80 are negative, so "< 0x20" takes them too. */
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bslash)),
+                                 _mm_cmplt_epi8(x, space));
+        unsigned bits = (unsigned)_mm_movemask_epi8(m);
+        if (bits)
+            return q + (size_t)__builtin_ctz(bits);
+        q += 16;
+    }
+    return q;
+}
+#else
+static inline size_t skip_plain(const unsigned char *b, size_t q, size_t e) {
+    /* Eight bytes at a time: a byte is flagged when its top bit is set,
+     * when it is below 0x20, or when it equals '"' or '\\' (has_zero). */
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (e - q >= 8) {
+        uint64_t x;
+        memcpy(&x, b + q, 8);
+        uint64_t xq = x ^ (ones * '"'), xb = x ^ (ones * '\\');
+        uint64_t hit = x | ((x - ones * 0x20) & ~x) | ((xq - ones) & ~xq) | ((xb - ones) & ~xb);
+        if (hit & high)
+            return q;
+        q += 8;
+    }
+    return q;
+}
+#endif
+
 /* A string token starting at the quote at p. */
-static int lex_string(mp__jr *r, mp__jr_token *t, size_t p) {
+int mp__jr_string(mp__jr *r, mp__jr_token *t, size_t p) {
     const unsigned char *b = (const unsigned char *)r->buf;
     size_t q = p + 1, e = r->end;
     t->type = MP__JR_STRING;
@@ -199,6 +240,7 @@ static int lex_string(mp__jr *r, mp__jr_token *t, size_t p) {
     t->has_nul = 0;
     for (;;) {
         /* The common case: a run of printable ASCII. */
+        q = skip_plain(b, q, e);
         while (q < e && b[q] >= 0x20 && b[q] != '"' && b[q] != '\\' && b[q] < 0x80)
             q++;
         if (q >= e)
@@ -473,7 +515,7 @@ static int lex(mp__jr *r, mp__jr_token *t) {
         t->type = MP__JR_COMMA;
         break;
     case '"':
-        return lex_string(r, t, p);
+        return mp__jr_string(r, t, p);
     default:
         if (c == '-' || is_digit(c))
             return lex_number(r, t, p);
@@ -514,7 +556,7 @@ static int lex(mp__jr *r, mp__jr_token *t) {
 /* Parser                                                                   */
 /* ------------------------------------------------------------------------ */
 
-int mp__jr_value(mp__jr *r, mp__jr_token *v) {
+int mp__jr_value_slow(mp__jr *r, mp__jr_token *v) {
     if (lex(r, v))
         return -1;
     /* jansson counts every value, scalars too, against its limit. */
@@ -544,7 +586,7 @@ int mp__jr_value(mp__jr *r, mp__jr_token *v) {
     return fail(r, MP__JR_E_SYNTAX, v->end, v->start, "unexpected token");
 }
 
-int mp__jr_key(mp__jr *r, int *first, mp__jr_token *k) {
+int mp__jr_key_slow(mp__jr *r, int *first, mp__jr_token *k) {
     if (lex(r, k))
         return -1;
     if (*first) {
@@ -569,7 +611,7 @@ int mp__jr_key(mp__jr *r, int *first, mp__jr_token *k) {
     return 1;
 }
 
-int mp__jr_colon(mp__jr *r) {
+int mp__jr_colon_slow(mp__jr *r) {
     mp__jr_token t;
     if (lex(r, &t))
         return -1;
@@ -590,7 +632,7 @@ static int array_more(mp__jr *r) {
     return 1;
 }
 
-int mp__jr_next(mp__jr *r, int *first) {
+int mp__jr_next_slow(mp__jr *r, int *first) {
     if (r->failed)
         return -1;
     if (*first) {
@@ -758,56 +800,6 @@ size_t mp__jr_unescape(const char *buf, const mp__jr_token *s, char *out) {
         }
     }
     return o;
-}
-
-size_t mp__jr_count(const char *buf, size_t from, size_t end) {
-    size_t depth = 0, commas = 0;
-    int any = 0;
-    for (size_t p = from; p < end; p++) {
-        char c = buf[p];
-        switch (c) {
-        case '"':
-            /* To the closing quote: one not preceded by an odd run of
-             * backslashes. memchr, because most bytes are in strings. */
-            any = 1;
-            for (;;) {
-                const char *q = memchr(buf + p + 1, '"', end - p - 1);
-                if (!q)
-                    return commas + 1;
-                p = (size_t)(q - buf);
-                size_t bs = 0;
-                while (buf[p - 1 - bs] == '\\')
-                    bs++;
-                if (bs % 2 == 0)
-                    break;
-            }
-            break;
-        case '{':
-        case '[':
-            any = 1;
-            depth++;
-            break;
-        case '}':
-        case ']':
-            if (depth == 0)
-                return any ? commas + 1 : 0;
-            depth--;
-            break;
-        case ',':
-            if (depth == 0)
-                commas++;
-            break;
-        case ' ':
-        case '\n':
-        case '\t':
-        case '\r':
-            break;
-        default:
-            any = 1;
-            break;
-        }
-    }
-    return any ? commas + 1 : 0;
 }
 
 /* ------------------------------------------------------------------------ */

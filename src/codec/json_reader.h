@@ -106,19 +106,102 @@ typedef struct mp__jr_keyset {
 /* Reads buf[pos..end). */
 void mp__jr_init(mp__jr *r, const char *buf, size_t pos, size_t end);
 
+/*
+ * The walk's four steps below are inline fast paths for compact JSON (no
+ * whitespace between tokens, what encoders write) that fall back to the
+ * general functions (_slow) for anything else: whitespace, errors, the
+ * depth limit, numbers and words. Both give the same tokens and errors;
+ * the fast paths only skip the general dispatch for the common bytes.
+ */
+int mp__jr_value_slow(mp__jr *r, mp__jr_token *v);
+int mp__jr_key_slow(mp__jr *r, int *first, mp__jr_token *k);
+int mp__jr_colon_slow(mp__jr *r);
+int mp__jr_next_slow(mp__jr *r, int *first);
+/* Lexes the string whose opening quote is at p into *t (t->start is set
+ * by the caller). 0, or -1 with r->err set. */
+int mp__jr_string(mp__jr *r, mp__jr_token *t, size_t p);
+
 /* The first token of the next value: a scalar whole, or the '{' / '['
  * that opens a container (then depth grows). 0, or -1 with r->err set. */
-int mp__jr_value(mp__jr *r, mp__jr_token *v);
+static inline int mp__jr_value(mp__jr *r, mp__jr_token *v) {
+    size_t p = r->pos;
+    if (r->failed || p >= r->end || r->depth + 1 >= MP__JR_MAX_DEPTH)
+        return mp__jr_value_slow(r, v);
+    char c = r->buf[p];
+    v->start = p;
+    if (c == '"') {
+        if (mp__jr_string(r, v, p))
+            return -1;
+        if (!v->has_nul)
+            return 0;
+        r->pos = p; /* the general path reports it */
+        return mp__jr_value_slow(r, v);
+    }
+    if (c == '{' || c == '[') {
+        v->type = c == '{' ? MP__JR_LBRACE : MP__JR_LBRACKET;
+        v->end = r->pos = p + 1;
+        r->depth++;
+        return 0;
+    }
+    return mp__jr_value_slow(r, v);
+}
 
 /* In an object whose '{' was read: 1 with the next key in *k, 0 at the
  * closing '}', -1 on error. *first must be 1 before the first call. After
  * a key the caller checks for duplicates, then calls mp__jr_colon(). */
-int mp__jr_key(mp__jr *r, int *first, mp__jr_token *k);
-int mp__jr_colon(mp__jr *r);
+static inline int mp__jr_key(mp__jr *r, int *first, mp__jr_token *k) {
+    size_t p = r->pos, at = p;
+    int was_first = *first;
+    if (!*first) {
+        if (p >= r->end || r->buf[p] != ',')
+            return mp__jr_key_slow(r, first, k);
+        p++;
+    }
+    if (r->failed || p >= r->end || r->buf[p] != '"')
+        return mp__jr_key_slow(r, first, k);
+    *first = 0;
+    k->start = p;
+    if (mp__jr_string(r, k, p))
+        return -1;
+    if (!k->has_nul)
+        return 1;
+    r->pos = at; /* the general path reports it */
+    *first = was_first;
+    return mp__jr_key_slow(r, first, k);
+}
+
+static inline int mp__jr_colon(mp__jr *r) {
+    if (r->failed || r->pos >= r->end || r->buf[r->pos] != ':')
+        return mp__jr_colon_slow(r);
+    r->pos++;
+    return 0;
+}
 
 /* In an array whose '[' was read: 1 when a value follows (read it with
  * mp__jr_value), 0 at the closing ']', -1 on error. */
-int mp__jr_next(mp__jr *r, int *first);
+static inline int mp__jr_next(mp__jr *r, int *first) {
+    size_t p = r->pos;
+    if (r->failed || r->end - p < 2)
+        return mp__jr_next_slow(r, first);
+    char c = r->buf[p];
+    if (!*first && c == ',') {
+        c = r->buf[p + 1];
+        if (c == ' ' || c == '\n' || c == '\t' || c == '\r')
+            return mp__jr_next_slow(r, first);
+        r->pos = p + 1;
+        return 1;
+    }
+    if (c == ']') {
+        *first = 0;
+        r->pos = p + 1;
+        r->depth--;
+        return 0;
+    }
+    if (!*first || c == ' ' || c == '\n' || c == '\t' || c == '\r')
+        return mp__jr_next_slow(r, first);
+    *first = 0;
+    return 1;
+}
 
 /* Reads the rest of the value whose first token is v (nothing more for a
  * scalar), rejecting duplicate keys with ks. Iterative: any depth up to
@@ -137,12 +220,6 @@ static inline size_t mp__jr_raw_len(const mp__jr_token *s) {
 /* Decodes a validated string token into out (room for mp__jr_raw_len()
  * bytes); returns the length. No NUL is written. */
 size_t mp__jr_unescape(const char *buf, const mp__jr_token *s, char *out);
-
-/* Upper bound on the number of elements (array) or members (object) of
- * the container whose opening bracket ends just before `from`, by a quick
- * scan that counts top-level commas (strings skipped). Exact for valid
- * JSON; for broken JSON the caller must still cope with more. */
-size_t mp__jr_count(const char *buf, size_t from, size_t end);
 
 void mp__jr_keyset_init(mp__jr_keyset *ks, mp__jr_malloc_fn m, mp__jr_free_fn f);
 void mp__jr_keyset_free(mp__jr_keyset *ks);
