@@ -31,7 +31,25 @@
 typedef struct stats {
     double seconds[64];
     int n;
+    double user, sys; /* CPU seconds over all runs, when measured */
 } stats;
+
+/* Starts a timed run: the wall clock, and the CPU clocks into s. */
+static double run_start(stats *s) {
+    double u, k;
+    cpu_s(&u, &k);
+    s->user -= u;
+    s->sys -= k;
+    return now_s();
+}
+
+static void run_end(stats *s, int r, double t0) {
+    s->seconds[r] = now_s() - t0;
+    double u, k;
+    cpu_s(&u, &k);
+    s->user += u;
+    s->sys += k;
+}
 
 static double median(stats *s) {
     qsort(s->seconds, (size_t)s->n, sizeof s->seconds[0], cmp_double);
@@ -44,6 +62,9 @@ static void report(const char *name, stats *s, size_t bytes, size_t events, doub
            (double)events / t);
     if (baseline > 0)
         printf("  x%.2f vs baseline", baseline / t);
+    if (s->user > 0)
+        printf("  (per run: user %.1f ms, system %.1f ms)", s->user / s->n * 1e3,
+               s->sys / s->n * 1e3);
     printf("\n");
 }
 
@@ -283,9 +304,9 @@ int main(int argc, char **argv) {
     stats dec = {.n = runs};
     for (int r = 0; r < runs; r++) {
         mp_document *d2 = NULL;
-        double t = now_s();
+        double t = run_start(&dec);
         mp_error err = mp_decode(text, len, &d2, NULL);
-        dec.seconds[r] = now_s() - t;
+        run_end(&dec, r, t);
         if (err != MP_OK)
             return 1;
         mp_document_free(d2);
@@ -293,10 +314,10 @@ int main(int argc, char **argv) {
 
     stats stream = {.n = runs};
     for (int r = 0; r < runs; r++) {
-        double t = now_s();
+        double t = run_start(&stream);
         if (stream_all(text, len) != n)
             return 1;
-        stream.seconds[r] = now_s() - t;
+        run_end(&stream, r, t);
     }
 
     w1_batch *built = malloc(n * sizeof *built);

@@ -61,3 +61,9 @@ echo "## asynchronous uploader on W1 (bench_uploader; its own in-process mpartic
 # measures the synchronous client again against its own server for the ratio.
 cmake --build "$out" -j"$(nproc)" --target bench_uploader >/dev/null
 "$out/bench/bench_uploader" "$w1" 5
+
+echo
+echo "## normalize and validate as whole processes, W1 and ten times W1 (bench/whole_process.sh)"
+# Wall, user, sys and peak RSS beside Node, Python and the official Node SDK
+# in the same run; its own Release build in build-bench-wp/.
+bench/whole_process.sh "$runs"

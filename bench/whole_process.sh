@@ -192,19 +192,30 @@ elif [ -f "$sdk_mod/package.json" ]; then
 elif ! command -v npm >/dev/null 2>&1; then
   sdk_note="npm not installed: official Node SDK skipped"
 else
-  mkdir -p "$sdk_dir"
-  if timeout 300 npm install --prefix "$sdk_dir" --no-audit --no-fund --no-save \
-      "mparticle@$sdk_version" >"$tmp/npm.log" 2>&1 && [ -f "$sdk_mod/package.json" ]; then
+  # Into $sdk_dir.part, renamed when complete: an interrupted install is not reused.
+  rm -rf "$sdk_dir.part"
+  mkdir -p "$sdk_dir.part"
+  if timeout 300 npm install --prefix "$sdk_dir.part" --no-audit --no-fund --no-save \
+      "mparticle@$sdk_version" >"$tmp/npm.log" 2>&1 &&
+      [ -f "$sdk_dir.part/node_modules/mparticle/package.json" ]; then
+    rm -rf "$sdk_dir"
+    mv "$sdk_dir.part" "$sdk_dir"
     have_sdk=1
   else
-    sdk_note="npm install mparticle@$sdk_version failed: official Node SDK skipped ($(tail -n 1 "$tmp/npm.log"))"
+    rm -rf "$sdk_dir.part"
+    sdk_note="npm install mparticle@$sdk_version failed: official Node SDK skipped ($(grep -m1 -E '^npm (error|ERR!)' "$tmp/npm.log" || tail -n 1 "$tmp/npm.log"))"
   fi
 fi
 if [ "$have_sdk" = 1 ]; then
   # Same job as normalize? Compare the first 1,000 batches as parsed values.
   head -n 1000 "$w1" >"$tmp/check.ndjson"
   "$mp" normalize "$tmp/check.ndjson" >"$tmp/check.mp" 2>/dev/null
-  node "$tmp/node_sdk.js" "$tmp/check.ndjson" "$sdk_mod" >"$tmp/check.sdk"
+  if ! node "$tmp/node_sdk.js" "$tmp/check.ndjson" "$sdk_mod" >"$tmp/check.sdk" 2>"$tmp/check.err"; then
+    have_sdk=0
+    sdk_note="official Node SDK skipped: it fails on W1 ($(grep -m1 -E '^[A-Za-z]*Error\b' "$tmp/check.err" || tail -n 1 "$tmp/check.err"))"
+  fi
+fi
+if [ "$have_sdk" = 1 ]; then
   sdk_diff=$(node -e '
     const fs = require("fs");
     const rd = (f) => fs.readFileSync(f, "utf8").split("\n").filter((l) => l).map((l) => JSON.parse(l));

@@ -158,10 +158,11 @@ MP_API int mp_document_batch_line(const mp_document *doc, size_t i);
  * as long as no batch is larger than the record limit.
  *
  * Memory: the decoder keeps the bytes of the batch being read, one batch's
- * decoded structs (reused for the next batch) and small bookkeeping. A
- * batch larger than the record limit (mp_decoder_set_max_record()) is
- * reported and skipped without being kept. Memory comes from jansson's
- * allocator, like mp_decode()'s (json_set_alloc_funcs()).
+ * decoded structs and the buffers its lists are gathered in (all reused
+ * for the next batch) and small bookkeeping. A batch larger than the
+ * record limit (mp_decoder_set_max_record()) is reported and skipped
+ * without being kept. Memory comes from the library's allocator
+ * (mp_set_allocator()), like mp_decode()'s.
  *
  * Thread-safety: one decoder belongs to one thread at a time; distinct
  * decoders are independent.

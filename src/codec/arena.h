@@ -6,9 +6,8 @@
 
 #include <stddef.h>
 
-/* Where the arena gets its chunks. The decoder passes jansson's current
- * functions (json_get_alloc_funcs) so that an application that routes
- * jansson's memory routes the document's memory too. */
+/* Where the arena gets its chunks: the decoder passes the library's
+ * allocator (common/alloc.h), or a test's failing one. */
 typedef void *(*mp__malloc_fn)(size_t);
 typedef void (*mp__free_fn)(void *);
 

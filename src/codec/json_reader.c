@@ -16,7 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
+#if defined(__SSE2__) && !defined(MP_NO_SIMD)
+#define MP_SCAN_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -196,8 +197,10 @@ static int check_escapes(mp__jr *r, mp__jr_token *t) {
 /* Skips the bytes of a string that need no attention (printable ASCII
  * other than '"' and '\\') a block at a time, stopping at or before the
  * first one that does; the byte loop after it finds it exactly. Strings
- * are most of a batch's bytes. Reads only below e. */
-#if defined(__SSE2__)
+ * are most of a batch's bytes. Reads only below e. SSE2 on x86-64 (all of
+ * them have it); elsewhere, or with MP_NO_SIMD defined, eight bytes at a
+ * time in a 64-bit integer (tests run both). */
+#if MP_SCAN_SSE2
 static inline size_t skip_plain(const unsigned char *b, size_t q, size_t e) {
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
     const __m128i space = _mm_set1_epi8(0x20);
@@ -555,6 +558,14 @@ static int lex(mp__jr *r, mp__jr_token *t) {
 /* ------------------------------------------------------------------------ */
 /* Parser                                                                   */
 /* ------------------------------------------------------------------------ */
+
+int mp__jr_number(mp__jr *r, mp__jr_token *v, size_t p) {
+    if (lex_number(r, v, p))
+        return -1;
+    if (v->type == MP__JR_INVALID)
+        return fail(r, MP__JR_E_SYNTAX, v->end, v->start, "invalid token");
+    return 0;
+}
 
 int mp__jr_value_slow(mp__jr *r, mp__jr_token *v) {
     if (lex(r, v))

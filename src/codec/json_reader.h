@@ -120,6 +120,8 @@ int mp__jr_next_slow(mp__jr *r, int *first);
 /* Lexes the string whose opening quote is at p into *t (t->start is set
  * by the caller). 0, or -1 with r->err set. */
 int mp__jr_string(mp__jr *r, mp__jr_token *t, size_t p);
+/* The same for the number value starting at p ('-' or a digit). */
+int mp__jr_number(mp__jr *r, mp__jr_token *t, size_t p);
 
 /* The first token of the next value: a scalar whole, or the '{' / '['
  * that opens a container (then depth grows). 0, or -1 with r->err set. */
@@ -137,6 +139,8 @@ static inline int mp__jr_value(mp__jr *r, mp__jr_token *v) {
         r->pos = p; /* the general path reports it */
         return mp__jr_value_slow(r, v);
     }
+    if (c == '-' || (c >= '0' && c <= '9'))
+        return mp__jr_number(r, v, p);
     if (c == '{' || c == '[') {
         v->type = c == '{' ? MP__JR_LBRACE : MP__JR_LBRACKET;
         v->end = r->pos = p + 1;
