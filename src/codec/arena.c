@@ -176,7 +176,7 @@ void *mp__arena_memdup(mp__arena *a, const void *src, size_t n) {
     return p;
 }
 
-char *mp__arena_strndup(mp__arena *a, const char *s, size_t n) {
+char *mp__arena_strndup_slow(mp__arena *a, const char *s, size_t n) {
     if (n == SIZE_MAX)
         return NULL;
     char *p = bump(a, n + 1);

@@ -5,6 +5,7 @@
 #define MP_CODEC_ARENA_H
 
 #include <stddef.h>
+#include <string.h>
 
 /* Where the arena gets its chunks: the decoder passes the library's
  * allocator (common/alloc.h), or a test's failing one. */
@@ -44,9 +45,21 @@ void *mp__arena_calloc(mp__arena *a, size_t count, size_t size);
  * of memory. n may be 0, with the same unique pointer as calloc's. */
 void *mp__arena_memdup(mp__arena *a, const void *src, size_t n);
 
+/* The slow path of mp__arena_strndup(): a new chunk. */
+char *mp__arena_strndup_slow(mp__arena *a, const char *s, size_t n);
+
 /* Copies s[0..n) and a NUL into the arena (no alignment). NULL when out of
- * memory. */
-char *mp__arena_strndup(mp__arena *a, const char *s, size_t n);
+ * memory. Inline: the decoder copies every string it keeps. */
+static inline char *mp__arena_strndup(mp__arena *a, const char *s, size_t n) {
+    if (a->cur && (size_t)(a->end - a->cur) > n) {
+        char *p = a->cur;
+        a->cur += n + 1;
+        memcpy(p, s, n);
+        p[n] = '\0';
+        return p;
+    }
+    return mp__arena_strndup_slow(a, s, n);
+}
 
 /* Total bytes obtained from malloc_fn, for measurements. */
 size_t mp__arena_footprint(const mp__arena *a);

@@ -406,13 +406,14 @@ static int lex_number(mp__jr *r, mp__jr_token *t, size_t p) {
         q++;
     }
     size_t digits_at = q;
+    uint64_t u = 0; /* the integer part, exact while it has at most 19 digits */
     if (q < e && b[q] == '0') {
         q++;
         if (q < e && is_digit((unsigned char)b[q]))
             goto invalid; /* a leading zero: the token is "0" or "-0" */
     } else if (q < e && is_digit((unsigned char)b[q])) {
         while (q < e && is_digit((unsigned char)b[q]))
-            q++;
+            u = u * 10 + (uint64_t)(b[q++] - '0');
     } else {
         if (check_lookahead(r, q, p))
             return -1;
@@ -458,9 +459,6 @@ static int lex_number(mp__jr *r, mp__jr_token *t, size_t p) {
         if (nd < 19 || (nd == 19 && memcmp(b + digits_at,
                                            neg ? "9223372036854775808" : "9223372036854775807",
                                            19) <= 0)) {
-            uint64_t u = 0;
-            for (size_t i = digits_at; i < digits_end; i++)
-                u = u * 10 + (uint64_t)(b[i] - '0');
             t->type = MP__JR_INT;
             t->i = neg ? (int64_t)(0 - u) : (int64_t)u;
             return 0;

@@ -156,6 +156,12 @@ static inline int mp__jr_value(mp__jr *r, mp__jr_token *v) {
 static inline int mp__jr_key(mp__jr *r, int *first, mp__jr_token *k) {
     size_t p = r->pos, at = p;
     int was_first = *first;
+    if (!r->failed && p < r->end && r->buf[p] == '}') {
+        *first = 0;
+        r->pos = p + 1;
+        r->depth--;
+        return 0;
+    }
     if (!*first) {
         if (p >= r->end || r->buf[p] != ',')
             return mp__jr_key_slow(r, first, k);
