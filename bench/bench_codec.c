@@ -13,6 +13,7 @@
  *   holds them all: fresh memory for every batch).
  * decode (streamed): the W1 file fed to an mp_decoder in 64 KiB chunks, every
  *   batch taken out (one batch's memory, reused), as the tools read input.
+ * validate: mp_validate_batch() of the decoded batches (no diag).
  * Baselines in the same run, for the ratios: jansson's json_dumps() of the
  *   same batches as a DOM (what a DOM-based encoder costs), and jansson's
  *   json_loadb() of every line (parsing alone, the floor under our decoder).
@@ -202,6 +203,24 @@ static void bench_encode(const char *name, const mp_batch *const *batches, size_
     mp_buffer_free(buf);
 }
 
+/* mp_validate_batch() of every batch, with "now" a day after W1's first
+ * event (W1 is dated November 2023: against today's clock every event
+ * would get an "older than 30 days" warning). The rate is in MB/s of the
+ * batches' JSON (`bytes`). */
+static void bench_validate(const mp_batch *const *batches, size_t n, size_t bytes, int runs) {
+    mp_validate_options opts = MP_VALIDATE_OPTIONS_INIT;
+    opts.now_unixtime_ms = 1700086400000;
+    stats s = {.n = runs};
+    for (int r = 0; r < runs; r++) {
+        double t = now_s();
+        for (size_t i = 0; i < n; i++)
+            if (mp_validate_batch(batches[i], &opts, (long)i, NULL) != MP_OK)
+                exit(1);
+        s.seconds[r] = now_s() - t;
+    }
+    report("validate (mp_validate_batch)", &s, bytes, count_events(batches, n), 0);
+}
+
 /* Feeds text to a streaming decoder in 64 KiB chunks and takes every batch
  * out; returns the number of batches that decoded without error. */
 static size_t stream_all(const char *text, size_t len) {
@@ -333,6 +352,7 @@ int main(int argc, char **argv) {
     report("baseline: jansson json_loadb", &parse, len, events, 0);
     report("decode (mp_decode)", &dec, len, events, parse_t);
     report("decode (mp_decoder, 64 KiB chunks)", &stream, len, events, parse_t);
+    bench_validate(decoded, n, len, runs);
 
     for (size_t i = 0; i < ndoms; i++)
         json_decref(doms[i]);

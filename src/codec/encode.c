@@ -584,29 +584,15 @@ static char *enc_field(enc *e, char *o, const mp__field *f, const void *base,
     }
 }
 
-/* Whether a field is set (or null): one load and one AND with the
- * precomputed window and mask of mp__field.probe_at. Most fields of a
- * batch are absent, so this runs inline and only set fields pay for a
- * call. `probe` is the struct, or a copy padded to 8 bytes. */
-static inline int field_set(const mp__field *f, const unsigned char *probe) {
-    uint64_t w, m;
-    memcpy(&w, probe + f->probe_at, sizeof w);
-    memcpy(&m, f->probe_mask, sizeof m);
-    return (w & m) != 0;
-}
-
+/* Most fields of a batch are absent, so the probe runs inline and only
+ * set fields pay for a call. */
 static char *enc_fields(enc *e, char *o, const mp__object *obj, const void *base,
                         const mp__path *path) {
-    const unsigned char *probe = (const unsigned char *)base;
-    unsigned char padded[8] = {0};
-    if (MP__UNLIKELY(obj->size < sizeof padded)) {
-        /* The 8-byte window of a smaller struct would read past its end. */
-        memcpy(padded, base, obj->size);
-        probe = padded;
-    }
+    unsigned char padded[8];
+    const unsigned char *probe = mp__probe_base(obj, base, padded);
     const mp__field *f = obj->fields, *end = f + obj->nfields;
     for (; f != end; f++) {
-        if (MP__LIKELY(!field_set(f, probe)))
+        if (MP__LIKELY(!mp__field_set(f, probe)))
             continue;
         if (!(o = enc_field(e, o, f, base, path)))
             return NULL;

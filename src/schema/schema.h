@@ -166,6 +166,28 @@ static inline void mp__store_enum(void *base, size_t off, int v) {
 #define MP__LIST_ITEMS 0
 #define MP__LIST_COUNT sizeof(void *)
 
+/* Whether a field is set or null (not absent): one load and one AND with
+ * the precomputed window and mask of mp__field.probe_at. `probe` comes
+ * from mp__probe_base(). */
+static inline int mp__field_set(const mp__field *f, const unsigned char *probe) {
+    uint64_t w, m;
+    memcpy(&w, probe + f->probe_at, sizeof w);
+    memcpy(&m, f->probe_mask, sizeof m);
+    return (w & m) != 0;
+}
+
+/* What mp__field_set() reads for the struct at base: the struct itself,
+ * or, for a struct under 8 bytes (whose window would read past its end),
+ * a copy in `padded`, zero-filled. */
+static inline const unsigned char *mp__probe_base(const mp__object *obj, const void *base,
+                                                  unsigned char padded[8]) {
+    if (obj->size >= 8)
+        return (const unsigned char *)base;
+    memset(padded, 0, 8);
+    memcpy(padded, base, obj->size);
+    return padded;
+}
+
 /* Finds the field named name[0..len) in obj, or NULL. */
 const mp__field *mp__object_find(const mp__object *obj, const char *name, size_t len);
 
