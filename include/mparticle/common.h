@@ -117,6 +117,13 @@ MP_API const mp_problem *mp_diag_get(const mp_diag *diag, size_t i);
 MP_API void mp_diag_set_max(mp_diag *diag, size_t max_problems);
 /** How many problems were not stored because of the cap. */
 MP_API size_t mp_diag_dropped(const mp_diag *diag);
+/**
+ * Whether warnings are kept (the default) or left out: with keep = 0 only
+ * errors are stored, and the decoder and the validator do not even format
+ * the warnings' messages and paths, which is most of their reporting cost
+ * (data a month old has a warning on every event). Errors are unaffected.
+ */
+MP_API void mp_diag_keep_warnings(mp_diag *diag, int keep);
 
 /**
  * Routes every allocation of the library through the caller's functions

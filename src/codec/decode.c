@@ -91,9 +91,18 @@ static int may_report(dec *d);
 static void problem(dec *d, mp_severity sev, mp_error code, const mp__path *path,
                     const char *fmt, ...) MP__PRINTF(5, 6);
 
+/* A diag that leaves warnings out (mp_diag_keep_warnings()): the walk
+ * then neither checks nor describes them. With no diag at all, warnings
+ * still go through may_report() as before. */
+static int drops_warnings(const dec *d) {
+    return d->diag && !mp__diag_wants(d->diag, MP_SEVERITY_WARNING);
+}
+
 /* Reports a problem at `path` in the current batch. Errors fail the batch. */
 static void problem(dec *d, mp_severity sev, mp_error code, const mp__path *path,
                     const char *fmt, ...) {
+    if (sev == MP_SEVERITY_WARNING && drops_warnings(d))
+        return;
     if (!may_report(d))
         return;
     if (sev == MP_SEVERITY_ERROR)
@@ -153,7 +162,7 @@ static int surely_exact(const mp__jr_token *v) {
  * say so with the path. A warning: the batch is still sent, and the user
  * decides whether that is acceptable. */
 static void warn_if_inexact(dec *d, const mp__jr_token *v, double x, const mp__path *path) {
-    if (surely_exact(v))
+    if (surely_exact(v) || drops_warnings(d))
         return;
     const char *text = d->json + v->start;
     size_t n = v->end - v->start;

@@ -113,7 +113,7 @@ static void vreport(val *v, mp_severity sev, mp_error code, const mp__path *path
                     const char *fmt, va_list ap) {
     if (sev == MP_SEVERITY_ERROR)
         v->errors++;
-    if (!v->diag)
+    if (!mp__diag_wants(v->diag, sev))
         return;
     char p[MP__PATH_MAX];
     mp__diag_vadd(v->diag, sev, code, v->batch, mp__path_render(path, p, sizeof p), 0, 0, fmt,

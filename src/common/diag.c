@@ -14,6 +14,7 @@ struct mp_diag {
     size_t errors;
     size_t max;
     size_t dropped;
+    int drop_warnings;
 };
 
 mp_diag *mp_diag_new(void) {
@@ -75,9 +76,18 @@ static char *dup_or_empty(const char *s) {
     return p;
 }
 
+void mp_diag_keep_warnings(mp_diag *diag, int keep) {
+    if (diag)
+        diag->drop_warnings = !keep;
+}
+
+int mp__diag_wants(const mp_diag *d, mp_severity sev) {
+    return d && (sev == MP_SEVERITY_ERROR || !d->drop_warnings);
+}
+
 void mp__diag_vadd(mp_diag *d, mp_severity sev, mp_error code, long batch, const char *path,
                    int line, int column, const char *fmt, va_list ap) {
-    if (!d)
+    if (!mp__diag_wants(d, sev))
         return;
     if (sev == MP_SEVERITY_ERROR)
         d->errors++;

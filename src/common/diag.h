@@ -12,6 +12,10 @@
 #  define MP__PRINTF(f, a)
 #endif
 
+/* Whether d stores problems of severity sev (a NULL diag stores none):
+ * callers test it before they render a path or a message. */
+int mp__diag_wants(const mp_diag *d, mp_severity sev);
+
 /* Appends a problem; a NULL diag ignores it. The message is printf-formatted. */
 void mp__diag_add(mp_diag *d, mp_severity sev, mp_error code, long batch, const char *path,
                   const char *fmt, ...) MP__PRINTF(6, 7);

@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/sha1.h"
+
 /* Length of a UUID in its text form, without the NUL. */
 #define MP__UUID_LEN 36
 
@@ -25,20 +27,6 @@ void mp__uuid_v5(const unsigned char ns[16], const void *data, size_t len,
  * 6d706172-7469-5c6c-8e0c-6c6962726172 ("mparticle" / "libmpar" in ASCII). */
 extern const unsigned char mp__uuid_namespace[16];
 
-/* SHA-1 (FIPS 180-4) of data[0..len) into digest[20]. Used only for UUIDv5. */
-void mp__sha1(const void *data, size_t len, unsigned char digest[20]);
-
-/* An incremental SHA-1, for hashing a message that lies in several pieces. */
-typedef struct mp__sha1_ctx {
-    uint32_t h[5];
-    uint64_t length;
-    unsigned char block[64];
-    size_t fill;
-} mp__sha1_ctx;
-
-void mp__sha1_init(mp__sha1_ctx *c);
-void mp__sha1_update(mp__sha1_ctx *c, const void *data, size_t len);
-void mp__sha1_final(mp__sha1_ctx *c, unsigned char digest[20]);
 /* The UUIDv5 text of a finished name hash (version and variant bits set). */
 void mp__uuid_v5_from_sha1(mp__sha1_ctx *c, char out[MP__UUID_LEN + 1]);
 

@@ -750,6 +750,36 @@ static void check_unknown_key(mp_diag *diag, const route *r) {
     free(json);
 }
 
+/* A diag that leaves warnings out gets the errors alone, with the same
+ * batch verdicts; the warnings (an unknown key, a number that is not kept
+ * exactly) are back once it keeps them again. And a syntax error after a
+ * warning is still the batch's only problem. */
+static void test_warnings_left_out(void **state) {
+    mp_diag *diag = *state;
+    const char *json =
+        "{\"zz_unknown\":1,\"environment\":\"development\",\"mpid\":\"x\","
+        "\"device_info\":{\"device_manufacturer\":\"a\"},"
+        "\"events\":[{\"event_type\":\"custom_event\",\"data\":{\"event_name\":\"e\","
+        "\"custom_event_type\":\"other\",\"custom_attributes\":{\"n\":1e-400}}}]}\n"
+        "{\"zz_unknown\":1,\"environment\":\"development\",\"mpid\":}\n";
+    mp_document *doc = NULL;
+    assert_int_equal(decode(json, &doc, diag), MP_ERR_TYPE);
+    assert_int_equal(mp_diag_count(diag), 4);
+    mp_document_free(doc);
+
+    mp_diag_clear(diag);
+    mp_diag_keep_warnings(diag, 0);
+    assert_int_equal(decode(json, &doc, diag), MP_ERR_TYPE);
+    mp_diag_keep_warnings(diag, 1);
+    assert_int_equal(mp_diag_count(diag), 2);
+    expect_error(diag, 0, "MP_ERR_TYPE", 0, "mpid", "expected an integer, got a string");
+    expect_problem(diag, 1, MP_SEVERITY_ERROR, "MP_ERR_JSON_SYNTAX", 1, "", NULL);
+    assert_int_equal(mp_document_count(doc), 2);
+    assert_int_equal(mp_document_batch_ok(doc, 0), 0);
+    assert_int_equal(mp_document_batch_ok(doc, 1), 0);
+    mp_document_free(doc);
+}
+
 typedef struct walk {
     mp_diag *diag;
     const mp__object *seen[64];
@@ -1753,6 +1783,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_every_kind_exact, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_field_of_every_object, setup, teardown),
         cmocka_unit_test(test_event_tables_are_disjoint),
+        cmocka_unit_test_setup_teardown(test_warnings_left_out, setup, teardown),
         cmocka_unit_test_setup_teardown(test_every_event_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_int64_extremes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inexact_numbers_warned, setup, teardown),

@@ -38,8 +38,8 @@ static void hex(const unsigned char *b, size_t n, char *out) {
         sprintf(out + 2 * i, "%02x", b[i]);
 }
 
-static void test_sha1_vectors(void **state) {
-    (void)state;
+/* The published vectors, on the code path chosen by mp__sha1_use_hw(). */
+static void check_sha1_vectors(void) {
     unsigned char d[20];
     char h[41];
     mp__sha1("abc", 3, d);
@@ -63,6 +63,39 @@ static void test_sha1_vectors(void **state) {
     mp__sha1_final(&c, d);
     hex(d, 20, h);
     assert_string_equal(h, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+}
+
+/* Both code paths: the portable rounds, and the CPU's SHA instructions
+ * where it has them (said, so that a machine without them is visible in
+ * the log); then both on random messages of every length up to 300 bytes
+ * and a long one, which must agree. */
+static void test_sha1_vectors(void **state) {
+    (void)state;
+    mp__sha1_use_hw(0);
+    check_sha1_vectors();
+    int hw = mp__sha1_use_hw(1);
+    print_message("SHA-1: %s\n", hw ? "CPU instructions and portable code both checked"
+                                    : "no SHA instructions on this CPU: portable code only");
+    check_sha1_vectors();
+    if (!hw)
+        return;
+    static unsigned char msg[100000];
+    uint64_t x = 0x243F6A8885A308D3u;
+    for (size_t i = 0; i < sizeof msg; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        msg[i] = (unsigned char)x;
+    }
+    unsigned char a[20], b[20];
+    for (size_t n = 0; n <= sizeof msg; n = n < 300 ? n + 1 : n + 33333) {
+        mp__sha1_use_hw(0);
+        mp__sha1(msg, n, a);
+        mp__sha1_use_hw(1);
+        mp__sha1(msg, n, b);
+        if (memcmp(a, b, 20) != 0)
+            fail_msg("SHA-1 paths differ on %zu bytes", n);
+    }
 }
 
 static void test_uuid_v5_vector(void **state) {

@@ -1339,6 +1339,31 @@ static void set_all_timestamps(fixture *fx, mp_opt_int64 ts) {
         fx->events[i].common.timestamp_unixtime_ms = ts;
 }
 
+/* mp_diag_keep_warnings(diag, 0): the same verdict and the same errors,
+ * and none of the warnings (here one per event, for their age). */
+static void test_warnings_left_out(void **state) {
+    (void)state;
+    fixture fx;
+    fixture_init(&fx);
+    set_all_timestamps(&fx, MP_INT(NOW - 40 * DAY_MS));
+    fx.batch.environment = MP_ENVIRONMENT_UNSET;
+    assert_int_equal(run(&fx.batch, &live_opts), MP_ERR_INVALID);
+    size_t errors = mp_diag_error_count(diag);
+    assert_true(errors >= 1);
+    assert_true(mp_diag_count(diag) >= errors + EV_COUNT);
+    mp_diag_keep_warnings(diag, 0);
+    mp_error rc = run(&fx.batch, &live_opts);
+    mp_diag_keep_warnings(diag, 1);
+    assert_int_equal(rc, MP_ERR_INVALID);
+    expect_count(errors);
+    assert_int_equal(mp_diag_error_count(diag), errors);
+    assert_int_equal(mp_diag_dropped(diag), 0);
+    expect_error("environment", MP_ERR_INVALID, "required field is missing");
+    /* Warnings are kept again. */
+    assert_int_equal(run(&fx.batch, &live_opts), MP_ERR_INVALID);
+    assert_true(mp_diag_count(diag) >= errors + EV_COUNT);
+}
+
 static void test_historical_needs_events(void **state) {
     (void)state;
     fixture fx;
@@ -1620,6 +1645,7 @@ int main(int argc, char **argv) {
         cmocka_unit_test(test_session_start_without_session_id_warns),
         cmocka_unit_test(test_batch_size_boundary),
         cmocka_unit_test(test_batch_size_estimate_never_too_low),
+        cmocka_unit_test(test_warnings_left_out),
         cmocka_unit_test(test_historical_needs_events),
         cmocka_unit_test(test_historical_needs_timestamps),
         cmocka_unit_test(test_historical_72_hours),

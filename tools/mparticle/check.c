@@ -242,6 +242,9 @@ int cli_check_input(cli_checker *ck, const cli_input *in) {
         return CLI_EXIT_ERROR;
     }
     mp_diag_set_max(w.diag, CLI_MAX_PROBLEMS);
+    /* --quiet: warnings are not wanted, so not even described. */
+    mp_diag_keep_warnings(w.diag, !ck->quiet);
+    mp_diag_keep_warnings(ck->scratch, !ck->quiet);
     mp_decoder_set_max_record(w.dec, CLI_MAX_RECORD);
 
     read_input(&w, in, chunk);

@@ -718,6 +718,7 @@ static int sender_init(sender *s, const send_options *o) {
         cli_error(SEND_CMD, "%s", mp_strerror(MP_ERR_NOMEM));
         return -1;
     }
+    mp_diag_keep_warnings(s->diag, !o->quiet); /* --quiet: not even described */
     int err = send_tally_init(&s->tally, o->report);
     s->tally_ready = 1; /* send_tally_finish() frees even a half-made tally */
     if (err) {
