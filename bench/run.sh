@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 batches=${1:-10000}
 runs=${2:-7}
-scripts/deps.sh hyperfine wrk
+scripts/deps.sh wrk
 out=${BENCH_DIR:-build-bench}
 
 cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=Release -DMP_BUILD_TESTS=OFF >/dev/null
@@ -18,22 +18,6 @@ echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/m
 echo
 echo "## codec (bench_codec, one thread)"
 "$out/bench/bench_codec" "$w1" "$runs"
-echo
-echo "## normalize W1 as a whole process (hyperfine)"
-# Baselines in the same run: Python's json and Node's JSON, each reading the
-# NDJSON and writing one compact line per batch, as mparticle normalize does.
-py='import sys,json
-w=sys.stdout.write
-for l in open(sys.argv[1],encoding="utf-8"):
-    if l.strip(): w(json.dumps(json.loads(l),ensure_ascii=False,separators=(",",":"))+"\n")'
-cmds=("$out/tools/mparticle normalize $w1"
-      "/usr/bin/python3 -c '$py' $w1")
-if command -v node >/dev/null; then
-  js='const fs=require("fs");const o=[];for(const l of fs.readFileSync(process.argv[1],"utf8").split("\n")){if(l.trim())o.push(JSON.stringify(JSON.parse(l)))}fs.writeSync(1,o.join("\n")+"\n")'
-  cmds+=("node -e '$js' $w1")
-fi
-hyperfine -N --warmup 1 --runs "$runs" --output=null "${cmds[@]}" 2>&1 | grep -vE '^\s*$'
-
 echo
 echo "## upload W1 to mparticle serve --sink (bench_upload)"
 cmake --build "$out" -j"$(nproc)" --target bench_upload >/dev/null
@@ -63,7 +47,7 @@ cmake --build "$out" -j"$(nproc)" --target bench_uploader >/dev/null
 "$out/bench/bench_uploader" "$w1" 5
 
 echo
-echo "## normalize and validate as whole processes, W1 and ten times W1 (bench/whole_process.sh)"
+echo "## normalize, validate and send as whole processes, W1 and ten times W1 (bench/whole_process.sh)"
 # Wall, user, sys and peak RSS beside Node, Python and the official Node SDK
 # in the same run; its own Release build in build-bench-wp/.
 bench/whole_process.sh "$runs"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Whole-process figures for `mparticle normalize FILE >/dev/null` and
-# `mparticle validate FILE` on workload W1 (bench/gen_workload.py 10000: 23.8 MB
+# Whole-process figures for `mparticle normalize FILE >/dev/null`,
+# `mparticle validate FILE` and `mparticle send --bulk FILE` (to a
+# `mparticle serve --sink` this script starts) on workload W1 (bench/gen_workload.py 10000: 23.8 MB
 # NDJSON, 10,000 batches, 100,000 events) and on ten times W1 (238 MB), beside
 # baselines measured in the same run (issue 11, item 4).
 #
@@ -62,7 +63,8 @@ sdk_version=${NODE_SDK_VERSION:-1.0.8}
 now_ms=1700086400000 # W1's first timestamp + 1 day
 
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+serve_pid=
+trap '[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 
 # --- build --------------------------------------------------------------------
 cmake -S . -B "$out" -DCMAKE_BUILD_TYPE=Release -DMP_BUILD_TESTS=OFF >"$tmp/cmake.log" 2>&1 ||
@@ -270,6 +272,14 @@ row() {
     }' "$tmp/$ref.median" "$tmp/$id.median"
 }
 
+# `mparticle send --bulk` needs a server: `mparticle serve --sink`, another
+# process on the same two cores, answering every request with 202.
+"$mp" serve --sink --key bench-key --secret bench-secret >"$tmp/serve.out" 2>/dev/null &
+serve_pid=$!
+for _ in $(seq 100); do [ -s "$tmp/serve.out" ] && break; sleep 0.1; done
+url=$(head -n 1 "$tmp/serve.out")
+url=${url#listening on }/v2
+
 echo "## machine"
 echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')"
 versions="mparticle $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src include tools 2>/dev/null || echo ' (+ uncommitted changes)')"
@@ -289,6 +299,8 @@ for input in "$w1" "$w10"; do
 
   measure mp_norm "$mp" normalize "$input"
   measure mp_val "$mp" validate --now "$now_ms" "$input"
+  measure mp_send "$mp" send --bulk -q --no-progress --url "$url" --key bench-key \
+    --secret bench-secret "$input"
   if [ "$have_node" = 1 ]; then
     measure node_norm node "$tmp/node_norm.js" "$input"
     measure node_parse node "$tmp/node_parse.js" "$input"
@@ -308,6 +320,9 @@ for input in "$w1" "$w10"; do
   row "**\`mparticle validate\`**" mp_val mp_val
   if [ "$have_node" = 1 ]; then row "Node \`JSON.parse\` alone" node_parse mp_val; fi
   row "Python \`json.loads\` alone" py_parse mp_val
+  row "**\`mparticle send --bulk\`** to \`serve --sink\`" mp_send mp_send
+  awk -v n="$batches" '{ if ($1 > 0) printf "\nsend: %.0f events/s (10 events a batch)\n", n * 10 / $1 }' \
+    "$tmp/mp_send.median"
   echo
 done
 echo "vs mparticle: the row's median wall time over that of \`mparticle normalize\` (normalize rows) or \`mparticle validate --now $now_ms\` (parse-only rows); above 1× is slower."
