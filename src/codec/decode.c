@@ -387,7 +387,7 @@ static const void *list_close(dec *d, const list *l) {
     return mp__arena_memdup(d->arena, d->scratch[l->level].bytes, l->count * l->size);
 }
 
-/* Opens a list of elements of `type` as `l` in the calling function. */
+/* Opens a list of elements of `size` bytes as `l` in the calling function. */
 #define LIST_OPEN(d, l, size) \
     list l;                   \
     TRY(list_open((d), &l, (size)))
