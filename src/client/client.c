@@ -52,16 +52,6 @@ static const char *pod_url(mp_pod pod) {
     return NULL;
 }
 
-static char *concat(const char *a, const char *b) {
-    size_t na = strlen(a), nb = strlen(b);
-    char *p = mp__malloc(na + nb + 1);
-    if (p) {
-        memcpy(p, a, na);
-        memcpy(p + na, b, nb + 1);
-    }
-    return p;
-}
-
 static void base64(const unsigned char *in, size_t n, char *out) {
     static const char tbl[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t o = 0, i = 0;
@@ -169,7 +159,7 @@ static mp_error set_endpoints(mp_client *c, const char *base, mp_diag *diag) {
     while (n > 0 && c->base_url[n - 1] == '/')
         c->base_url[--n] = '\0';
     for (int i = 0; i < 3; i++) {
-        c->urls[i] = concat(c->base_url, endpoint_paths[i]);
+        c->urls[i] = mp__strcat2(c->base_url, endpoint_paths[i]);
         if (!c->urls[i])
             return MP_ERR_NOMEM;
     }

@@ -72,3 +72,13 @@ char *mp__strdup(const char *s) {
         memcpy(p, s, n);
     return p;
 }
+
+char *mp__strcat2(const char *a, const char *b) {
+    size_t na = strlen(a), nb = strlen(b);
+    char *s = mp__malloc(na + nb + 1);
+    if (s) {
+        memcpy(s, a, na);
+        memcpy(s + na, b, nb + 1);
+    }
+    return s;
+}

@@ -12,5 +12,7 @@ void *mp__realloc(void *ptr, size_t size);
 void mp__free(void *ptr);
 /* A copy of s (NULL for NULL or out of memory). */
 char *mp__strdup(const char *s);
+/* a followed by b in one new string (NULL when out of memory). */
+char *mp__strcat2(const char *a, const char *b);
 
 #endif

@@ -16,16 +16,6 @@
 #include "common/alloc.h"
 #include "serve/record.h"
 
-static char *concat(const char *a, const char *b) {
-    size_t na = strlen(a), nb = strlen(b);
-    char *s = mp__malloc(na + nb + 1);
-    if (s) {
-        memcpy(s, a, na);
-        memcpy(s + na, b, nb + 1);
-    }
-    return s;
-}
-
 /* Opens path for appending; sets r->fd and r->size. 0 or errno. */
 static int open_file(mp__srv_record *r) {
     int fd;
@@ -49,8 +39,8 @@ int mp__srv_record_open(mp__srv_record *r, const char *path, size_t max_bytes) {
     memset(r, 0, sizeof *r);
     r->fd = -1;
     r->max_bytes = max_bytes;
-    r->path = concat(path, "");
-    r->old_path = concat(path, ".1");
+    r->path = mp__strdup(path);
+    r->old_path = mp__strcat2(path, ".1");
     if (!r->path || !r->old_path) {
         mp__srv_record_close(r);
         return ENOMEM;
